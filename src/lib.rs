@@ -1,0 +1,3 @@
+//! firelight: PyTorch's model of work in Rust.
+pub mod error;
+pub use error::{Error, Result};
