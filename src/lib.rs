@@ -1,3 +1,29 @@
 //! firelight: PyTorch's model of work in Rust.
+//!
+//! Tensors with autograd, and (in later modules) `nn`, `optim`, `data` and MNIST loading,
+//! following PyTorch's tutorial "What is torch.nn really?".
+//!
+//! ```
+//! use firelight::Tensor;
+//! let w = (Tensor::randn(&[784, 10]) / 784f32.sqrt()).requires_grad_(true);
+//! let b = Tensor::zeros(&[10]).requires_grad_(true);
+//! let xb = Tensor::rand(&[64, 784]);
+//! let loss = (xb.matmul(&w) + &b).relu().mean();
+//! loss.backward();
+//! assert_eq!(w.grad().unwrap().shape(), &[784, 10]);
+//! ```
+pub mod autograd;
+mod backend;
+mod device;
+mod dtype;
 pub mod error;
+mod layout;
+mod tensor;
+
+pub use autograd::{enable_grad, is_grad_enabled, no_grad};
+pub use backend::threads::{get_num_threads, set_num_threads};
+pub use device::Device;
+pub use dtype::{DType, Element, Float};
 pub use error::{Error, Result};
+pub use layout::Shape;
+pub use tensor::{Dims, Generator, Operand, Tensor, manual_seed};

@@ -1,0 +1,213 @@
+//! Storage and kernels. The tensor layer calls only what is here; each device variant of
+//! [`Storage`] implements the same small set of primitives, so composite ops and autograd
+//! are written once for every backend.
+pub(crate) mod cpu;
+pub mod threads;
+
+use crate::layout::Layout;
+use crate::{DType, Device};
+pub(crate) use cpu::CpuStorage;
+
+/// Elementwise functions of one tensor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum UnaryOp {
+    Neg,
+    Abs,
+    Exp,
+    Log,
+    Sqrt,
+    Relu,
+    Sigmoid,
+    Tanh,
+    /// `x ** e` for a scalar exponent.
+    PowScalar(f64),
+    /// Clamp into `[lo, hi]`; an infinite bound means none.
+    Clamp(f64, f64),
+    /// -1, 0 or 1 (used by the gradient of `abs`).
+    Sign,
+}
+
+/// Elementwise functions of two same-dtype tensors with the same (broadcast) shape.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Maximum,
+    Minimum,
+}
+
+/// Comparisons; the result is bool.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// Reductions over a set of dims.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum ReduceOp {
+    Sum,
+    Max,
+    Min,
+    ArgMax,
+    ArgMin,
+}
+
+/// The memory behind one or more tensors (views share it).
+pub(crate) enum Storage {
+    Cpu(CpuStorage),
+}
+
+impl Storage {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Storage::Cpu(s) => s.dtype(),
+        }
+    }
+
+    pub fn device(&self) -> Device {
+        match self {
+            Storage::Cpu(_) => Device::Cpu,
+        }
+    }
+
+    pub fn cpu(&self) -> &CpuStorage {
+        match self {
+            Storage::Cpu(s) => s,
+        }
+    }
+
+    pub fn full(n: usize, value: f64, dtype: DType, device: Device) -> Storage {
+        match device {
+            Device::Cpu => Storage::Cpu(CpuStorage::full(n, value, dtype)),
+        }
+    }
+
+    pub fn unary(&self, l: &Layout, op: UnaryOp) -> Storage {
+        match self {
+            Storage::Cpu(s) => Storage::Cpu(s.unary(l, op)),
+        }
+    }
+
+    /// `l` and `rl` already have the output's (broadcast) shape.
+    pub fn binary(&self, l: &Layout, rhs: &Storage, rl: &Layout, op: BinaryOp) -> Storage {
+        match (self, rhs) {
+            (Storage::Cpu(a), Storage::Cpu(b)) => Storage::Cpu(a.binary(l, b, rl, op)),
+        }
+    }
+
+    pub fn cmp(&self, l: &Layout, rhs: &Storage, rl: &Layout, op: CmpOp) -> Storage {
+        match (self, rhs) {
+            (Storage::Cpu(a), Storage::Cpu(b)) => Storage::Cpu(a.cmp(l, b, rl, op)),
+        }
+    }
+
+    pub fn where_cond(
+        cond: &Storage,
+        cl: &Layout,
+        a: &Storage,
+        al: &Layout,
+        b: &Storage,
+        bl: &Layout,
+    ) -> Storage {
+        match (cond, a, b) {
+            (Storage::Cpu(c), Storage::Cpu(a), Storage::Cpu(b)) => {
+                Storage::Cpu(CpuStorage::where_cond(c, cl, a, al, b, bl))
+            }
+        }
+    }
+
+    pub fn to_dtype(&self, l: &Layout, dtype: DType) -> Storage {
+        match self {
+            Storage::Cpu(s) => Storage::Cpu(s.to_dtype(l, dtype)),
+        }
+    }
+
+    /// A contiguous copy of the elements `l` selects.
+    pub fn copy_strided(&self, l: &Layout) -> Storage {
+        match self {
+            Storage::Cpu(s) => Storage::Cpu(s.copy_strided(l)),
+        }
+    }
+
+    /// Writes `src` (laid out by `sl`, same shape as `dl`) into the elements `dl` selects.
+    pub fn assign(&mut self, dl: &Layout, src: &Storage, sl: &Layout) {
+        match (self, src) {
+            (Storage::Cpu(d), Storage::Cpu(s)) => d.assign(dl, s, sl),
+        }
+    }
+
+    /// Applies `op` in place over `dl` with `rhs` (same shape as `dl`).
+    pub fn binary_inplace(&mut self, dl: &Layout, rhs: &Storage, rl: &Layout, op: BinaryOp) {
+        match (self, rhs) {
+            (Storage::Cpu(d), Storage::Cpu(s)) => d.binary_inplace(dl, s, rl, op),
+        }
+    }
+
+    /// Reduces over `dims` (sorted, unique); the result keeps the other dims in order.
+    pub fn reduce(&self, l: &Layout, dims: &[usize], op: ReduceOp) -> Storage {
+        match self {
+            Storage::Cpu(s) => Storage::Cpu(s.reduce(l, dims, op)),
+        }
+    }
+
+    /// Batched matrix product of `[b, m, k]` by `[b, k, n]` layouts into a contiguous
+    /// `[b, m, n]`.
+    pub fn bmm(&self, l: &Layout, rhs: &Storage, rl: &Layout) -> Storage {
+        match (self, rhs) {
+            (Storage::Cpu(a), Storage::Cpu(b)) => Storage::Cpu(a.bmm(l, b, rl)),
+        }
+    }
+
+    /// `out[i][j][k] = self[i][index[i][j][k]][k]` over a `[outer, dim, inner]` view.
+    pub fn gather(&self, l: &Layout, dim: usize, index: &Storage, il: &Layout) -> Storage {
+        match (self, index) {
+            (Storage::Cpu(a), Storage::Cpu(i)) => Storage::Cpu(a.gather(l, dim, i, il)),
+        }
+    }
+
+    /// Adds `src` into a zero tensor of `shape` at `index` along `dim` (gather's adjoint).
+    pub fn scatter_add(
+        shape: &[usize],
+        dim: usize,
+        index: &Storage,
+        il: &Layout,
+        src: &Storage,
+        sl: &Layout,
+    ) -> Storage {
+        match (index, src) {
+            (Storage::Cpu(i), Storage::Cpu(s)) => {
+                Storage::Cpu(CpuStorage::scatter_add(shape, dim, i, il, s, sl))
+            }
+        }
+    }
+
+    pub fn index_select(&self, l: &Layout, dim: usize, index: &Storage, il: &Layout) -> Storage {
+        match (self, index) {
+            (Storage::Cpu(a), Storage::Cpu(i)) => Storage::Cpu(a.index_select(l, dim, i, il)),
+        }
+    }
+
+    /// Adds slices of `src` into a zero tensor of `shape` at `index` along `dim`.
+    pub fn index_add(
+        shape: &[usize],
+        dim: usize,
+        index: &Storage,
+        il: &Layout,
+        src: &Storage,
+        sl: &Layout,
+    ) -> Storage {
+        match (index, src) {
+            (Storage::Cpu(i), Storage::Cpu(s)) => {
+                Storage::Cpu(CpuStorage::index_add(shape, dim, i, il, s, sl))
+            }
+        }
+    }
+}

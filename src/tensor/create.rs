@@ -1,0 +1,207 @@
+//! Creating tensors: constants, ranges, data from Rust, random values.
+use super::Tensor;
+use super::random::with_global;
+use crate::backend::{CpuStorage, Storage};
+use crate::dtype::Element;
+use crate::{DType, Device};
+
+fn check_len(len: usize, shape: &[usize], op: &str) {
+    let numel: usize = shape.iter().product();
+    if len != numel {
+        panic!("{op}: {len} values cannot fill shape {shape:?} ({numel} elements)");
+    }
+}
+
+impl Tensor {
+    /// A tensor from a vector of values in row-major order, with the dtype of `T`.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::from_vec(vec![1i64, 2, 3, 4, 5, 6], &[2, 3]);
+    /// assert_eq!(x.shape(), &[2, 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the length does not equal the shape's element count.
+    pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Tensor {
+        check_len(data.len(), shape, "from_vec");
+        Tensor::from_storage(Storage::Cpu(CpuStorage::from_vec(data)), shape)
+    }
+
+    /// A tensor copied from a slice, with the dtype of `T`.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::from_slice(&[0.5f64, 1.5], &[2]);
+    /// assert_eq!(x.dtype(), firelight::DType::F64);
+    /// ```
+    pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Tensor {
+        Tensor::from_vec(data.to_vec(), shape)
+    }
+
+    /// A zero-dimensional tensor holding one value.
+    ///
+    /// ```
+    /// let s = firelight::Tensor::scalar(3.0f32);
+    /// assert_eq!(s.dim(), 0);
+    /// assert_eq!(s.item::<f32>(), 3.0);
+    /// ```
+    pub fn scalar<T: Element>(value: T) -> Tensor {
+        Tensor::from_vec(vec![value], &[])
+    }
+
+    /// A tensor of `shape` filled with `value`, of any dtype and device.
+    ///
+    /// ```
+    /// use firelight::{DType, Device, Tensor};
+    /// let t = Tensor::full_with(&[2], 7.0, DType::I64, Device::Cpu);
+    /// assert_eq!(t.to_vec::<i64>(), vec![7, 7]);
+    /// ```
+    pub fn full_with(shape: &[usize], value: f64, dtype: DType, device: Device) -> Tensor {
+        Tensor::from_storage(
+            Storage::full(shape.iter().product(), value, dtype, device),
+            shape,
+        )
+    }
+
+    /// An f32 tensor of zeros.
+    ///
+    /// ```
+    /// assert_eq!(firelight::Tensor::zeros(&[2]).to_vec::<f32>(), vec![0.0, 0.0]);
+    /// ```
+    pub fn zeros(shape: &[usize]) -> Tensor {
+        Tensor::full_with(shape, 0.0, DType::F32, Device::Cpu)
+    }
+
+    /// An f32 tensor of ones.
+    ///
+    /// ```
+    /// assert_eq!(firelight::Tensor::ones(&[2]).to_vec::<f32>(), vec![1.0, 1.0]);
+    /// ```
+    pub fn ones(shape: &[usize]) -> Tensor {
+        Tensor::full_with(shape, 1.0, DType::F32, Device::Cpu)
+    }
+
+    /// An f32 tensor filled with `value`.
+    ///
+    /// ```
+    /// assert_eq!(firelight::Tensor::full(&[1], 0.5).item::<f32>(), 0.5);
+    /// ```
+    pub fn full(shape: &[usize], value: f64) -> Tensor {
+        Tensor::full_with(shape, value, DType::F32, Device::Cpu)
+    }
+
+    /// Zeros with this tensor's shape, dtype and device.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::arange(3);
+    /// assert_eq!(x.zeros_like().to_vec::<i64>(), vec![0, 0, 0]);
+    /// ```
+    pub fn zeros_like(&self) -> Tensor {
+        Tensor::full_with(self.shape(), 0.0, self.dtype(), self.device())
+    }
+
+    /// Ones with this tensor's shape, dtype and device.
+    pub fn ones_like(&self) -> Tensor {
+        Tensor::full_with(self.shape(), 1.0, self.dtype(), self.device())
+    }
+
+    /// `value` everywhere, with this tensor's shape, dtype and device.
+    pub fn full_like(&self, value: f64) -> Tensor {
+        Tensor::full_with(self.shape(), value, self.dtype(), self.device())
+    }
+
+    /// The int64 values `0, 1, ..., end - 1`, like `torch.arange(end)`.
+    ///
+    /// ```
+    /// assert_eq!(firelight::Tensor::arange(3).to_vec::<i64>(), vec![0, 1, 2]);
+    /// ```
+    pub fn arange(end: i64) -> Tensor {
+        Tensor::arange_step(0, end, 1)
+    }
+
+    /// The int64 values from `start` up to (not including) `end` by `step`.
+    ///
+    /// ```
+    /// assert_eq!(firelight::Tensor::arange_step(1, 8, 3).to_vec::<i64>(), vec![1, 4, 7]);
+    /// ```
+    pub fn arange_step(start: i64, end: i64, step: i64) -> Tensor {
+        assert!(step != 0, "arange: step must be non-zero");
+        let n = if (step > 0 && end > start) || (step < 0 && end < start) {
+            ((end - start).abs() + step.abs() - 1) / step.abs()
+        } else {
+            0
+        };
+        let v: Vec<i64> = (0..n).map(|i| start + i * step).collect();
+        let len = v.len();
+        Tensor::from_vec(v, &[len])
+    }
+
+    /// Uniform random f32 values in `[0, 1)` from the global generator (see
+    /// [`crate::manual_seed`]).
+    ///
+    /// ```
+    /// let r = firelight::Tensor::rand(&[100]);
+    /// assert!(r.to_vec::<f32>().iter().all(|&v| (0.0..1.0).contains(&v)));
+    /// ```
+    pub fn rand(shape: &[usize]) -> Tensor {
+        let n = shape.iter().product();
+        let v: Vec<f32> = with_global(|g| (0..n).map(|_| g.uniform_f32()).collect());
+        Tensor::from_vec(v, shape)
+    }
+
+    /// Standard normal random f32 values from the global generator.
+    ///
+    /// ```
+    /// let r = firelight::Tensor::randn(&[10000]);
+    /// assert!(r.mean().item::<f32>().abs() < 0.05);
+    /// ```
+    pub fn randn(shape: &[usize]) -> Tensor {
+        let n = shape.iter().product();
+        let v: Vec<f32> = with_global(|g| g.normals(n))
+            .into_iter()
+            .map(|x| x as f32)
+            .collect();
+        Tensor::from_vec(v, shape)
+    }
+
+    /// Uniform random int64 values in `[low, high)`.
+    ///
+    /// ```
+    /// let r = firelight::Tensor::randint(0, 10, &[50]);
+    /// assert!(r.to_vec::<i64>().iter().all(|&v| (0..10).contains(&v)));
+    /// ```
+    pub fn randint(low: i64, high: i64, shape: &[usize]) -> Tensor {
+        assert!(
+            high > low,
+            "randint: high ({high}) must be greater than low ({low})"
+        );
+        let n = shape.iter().product();
+        let span = (high - low) as u64;
+        let v: Vec<i64> = with_global(|g| (0..n).map(|_| low + g.below(span) as i64).collect());
+        Tensor::from_vec(v, shape)
+    }
+
+    /// Uniform `[0, 1)` values with this tensor's shape and (float) dtype.
+    pub fn rand_like(&self) -> Tensor {
+        Tensor::rand(self.shape()).to_dtype(self.float_dtype())
+    }
+
+    /// Standard normal values with this tensor's shape and (float) dtype.
+    pub fn randn_like(&self) -> Tensor {
+        match self.float_dtype() {
+            DType::F64 => {
+                let v = with_global(|g| g.normals(self.numel()));
+                Tensor::from_vec(v, self.shape())
+            }
+            _ => Tensor::randn(self.shape()),
+        }
+    }
+
+    /// This tensor's dtype if it is a float, else the default f32.
+    pub(crate) fn float_dtype(&self) -> DType {
+        if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            DType::F32
+        }
+    }
+}

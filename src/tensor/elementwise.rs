@@ -1,0 +1,507 @@
+//! Elementwise ops: arithmetic with broadcasting and type promotion, math functions,
+//! comparisons, `where`, casts, and the `+ - * /` operators.
+use super::Tensor;
+use crate::DType;
+use crate::autograd::rules::elementwise::{
+    BinaryBackward, CastBackward, UnaryBackward, WhereBackward,
+};
+use crate::backend::{BinaryOp, CmpOp, Storage, UnaryOp};
+use crate::layout::{Layout, broadcast_shapes};
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+/// Something that can be the other side of an elementwise op: a tensor, or a Rust number
+/// (which becomes a scalar of a dtype chosen as PyTorch chooses for Python numbers).
+pub trait Operand {
+    /// This operand as a tensor, given the tensor on the other side.
+    fn to_tensor(&self, other: &Tensor) -> Tensor;
+    /// The value, when the operand is a plain number.
+    fn as_scalar(&self) -> Option<f64> {
+        None
+    }
+}
+
+impl Operand for &Tensor {
+    fn to_tensor(&self, _: &Tensor) -> Tensor {
+        (*self).clone()
+    }
+}
+
+impl Operand for Tensor {
+    fn to_tensor(&self, _: &Tensor) -> Tensor {
+        self.clone()
+    }
+}
+
+macro_rules! float_operand {
+    ($t:ty) => {
+        impl Operand for $t {
+            fn to_tensor(&self, other: &Tensor) -> Tensor {
+                // A Python float keeps a float tensor's dtype and makes an integer tensor f32.
+                Tensor::full_with(&[], *self as f64, other.float_dtype(), other.device())
+            }
+            fn as_scalar(&self) -> Option<f64> {
+                Some(*self as f64)
+            }
+        }
+    };
+}
+float_operand!(f32);
+float_operand!(f64);
+
+macro_rules! int_operand {
+    ($t:ty) => {
+        impl Operand for $t {
+            fn to_tensor(&self, other: &Tensor) -> Tensor {
+                // A Python int keeps the tensor's dtype (bool becomes int64).
+                let dtype = if other.dtype() == DType::Bool {
+                    DType::I64
+                } else {
+                    other.dtype()
+                };
+                Tensor::full_with(&[], *self as f64, dtype, other.device())
+            }
+            fn as_scalar(&self) -> Option<f64> {
+                Some(*self as f64)
+            }
+        }
+    };
+}
+int_operand!(i64);
+int_operand!(i32);
+
+/// Runs `f` on the storages of two tensors, taking one lock when they share storage.
+pub(crate) fn with_storages<R>(
+    a: &Tensor,
+    b: &Tensor,
+    f: impl FnOnce(&Storage, &Storage) -> R,
+) -> R {
+    if a.same_storage(b) {
+        let s = a.storage();
+        f(&s, &s)
+    } else {
+        let (sa, sb) = (a.storage(), b.storage());
+        f(&sa, &sb)
+    }
+}
+
+/// The broadcast shape of two tensors, or a panic naming the op and both shapes.
+pub(crate) fn broadcast(op: &str, a: &Tensor, b: &Tensor) -> Vec<usize> {
+    if a.shape() == b.shape() {
+        return a.shape().to_vec();
+    }
+    broadcast_shapes(a.shape(), b.shape()).unwrap_or_else(|| {
+        panic!(
+            "{op}: shapes {:?} and {:?} cannot be broadcast together",
+            a.shape(),
+            b.shape()
+        )
+    })
+}
+
+/// `t`'s layout viewed with the broadcast `shape` (stride 0 where it repeats).
+pub(crate) fn broadcast_layout(t: &Tensor, shape: &[usize]) -> Layout {
+    let l = t.layout();
+    if l.shape == *shape {
+        return l.clone();
+    }
+    Layout {
+        shape: shape.to_vec().into(),
+        strides: l.broadcast_strides(shape),
+        offset: l.offset,
+    }
+}
+
+impl Tensor {
+    fn cast_for(&self, dtype: DType) -> Tensor {
+        if self.dtype() == dtype {
+            self.clone()
+        } else {
+            self.to_dtype(dtype)
+        }
+    }
+
+    fn binary(&self, rhs: &Tensor, op: BinaryOp, name: &'static str, op_name: &str) -> Tensor {
+        assert_eq!(
+            self.device(),
+            rhs.device(),
+            "{op_name}: tensors are on different devices ({} and {})",
+            self.device(),
+            rhs.device()
+        );
+        let mut dtype = self.dtype().promote(rhs.dtype());
+        if op == BinaryOp::Div && !dtype.is_float() {
+            dtype = DType::F32; // true division, as in PyTorch
+        }
+        let a = self.cast_for(dtype);
+        let b = rhs.cast_for(dtype);
+        let shape = broadcast(op_name, &a, &b);
+        let (la, lb) = (broadcast_layout(&a, &shape), broadcast_layout(&b, &shape));
+        let storage = with_storages(&a, &b, |sa, sb| sa.binary(&la, sb, &lb, op));
+        Tensor::from_op(storage, &shape, name, &[&a, &b], |out| {
+            Box::new(BinaryBackward::new(op, &a, &b, out))
+        })
+    }
+
+    fn unary(&self, op: UnaryOp, name: &'static str) -> Tensor {
+        let storage = self.storage().unary(self.layout(), op);
+        Tensor::from_op(storage, self.shape(), name, &[self], |out| {
+            Box::new(UnaryBackward::new(op, self, out))
+        })
+    }
+
+    /// Float-only functions turn integer input into f32 first, as PyTorch does.
+    fn float_unary(&self, op: UnaryOp, name: &'static str) -> Tensor {
+        self.cast_for(self.float_dtype()).unary(op, name)
+    }
+
+    /// `self + other`, broadcasting; `other` may be a tensor or a number.
+    ///
+    /// ```
+    /// use firelight::Tensor;
+    /// let x = Tensor::zeros(&[2, 3]);
+    /// let b = Tensor::ones(&[3]);
+    /// assert_eq!(x.add(&b).add(1.0).to_vec::<f32>(), vec![2.0; 6]);
+    /// ```
+    pub fn add(&self, other: impl Operand) -> Tensor {
+        self.binary(&other.to_tensor(self), BinaryOp::Add, "AddBackward0", "add")
+    }
+
+    /// `self - other`, broadcasting.
+    pub fn sub(&self, other: impl Operand) -> Tensor {
+        self.binary(&other.to_tensor(self), BinaryOp::Sub, "SubBackward0", "sub")
+    }
+
+    /// `self * other`, broadcasting.
+    pub fn mul(&self, other: impl Operand) -> Tensor {
+        self.binary(&other.to_tensor(self), BinaryOp::Mul, "MulBackward0", "mul")
+    }
+
+    /// `self / other`, broadcasting; integer operands give a float result (true division).
+    ///
+    /// ```
+    /// let x = firelight::Tensor::arange(3);
+    /// assert_eq!(x.div(2).to_vec::<f32>(), vec![0.0, 0.5, 1.0]);
+    /// ```
+    pub fn div(&self, other: impl Operand) -> Tensor {
+        self.binary(&other.to_tensor(self), BinaryOp::Div, "DivBackward0", "div")
+    }
+
+    /// `self ** exponent`; the exponent may be a number or a tensor.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::from_vec(vec![2.0f32, 3.0], &[2]);
+    /// assert_eq!(x.pow(2).to_vec::<f32>(), vec![4.0, 9.0]);
+    /// ```
+    pub fn pow(&self, exponent: impl Operand) -> Tensor {
+        match exponent.as_scalar() {
+            Some(e) => {
+                let base = if e.fract() != 0.0 || e < 0.0 {
+                    self.cast_for(self.float_dtype())
+                } else {
+                    self.clone()
+                };
+                base.unary(UnaryOp::PowScalar(e), "PowBackward0")
+            }
+            None => self.binary(
+                &exponent.to_tensor(self),
+                BinaryOp::Pow,
+                "PowBackward1",
+                "pow",
+            ),
+        }
+    }
+
+    /// The larger of two tensors elementwise (NaN wins), broadcasting.
+    pub fn maximum(&self, other: impl Operand) -> Tensor {
+        self.binary(
+            &other.to_tensor(self),
+            BinaryOp::Maximum,
+            "MaximumBackward0",
+            "maximum",
+        )
+    }
+
+    /// The smaller of two tensors elementwise (NaN wins), broadcasting.
+    pub fn minimum(&self, other: impl Operand) -> Tensor {
+        self.binary(
+            &other.to_tensor(self),
+            BinaryOp::Minimum,
+            "MinimumBackward0",
+            "minimum",
+        )
+    }
+
+    /// `-self`.
+    pub fn neg(&self) -> Tensor {
+        self.unary(UnaryOp::Neg, "NegBackward0")
+    }
+
+    /// `|self|`.
+    pub fn abs(&self) -> Tensor {
+        self.unary(UnaryOp::Abs, "AbsBackward0")
+    }
+
+    /// -1, 0 or 1 by the sign of each element.
+    pub fn sign(&self) -> Tensor {
+        self.unary(UnaryOp::Sign, "SignBackward0")
+    }
+
+    /// `e ** self`.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::zeros(&[1]);
+    /// assert_eq!(x.exp().item::<f32>(), 1.0);
+    /// ```
+    pub fn exp(&self) -> Tensor {
+        self.float_unary(UnaryOp::Exp, "ExpBackward0")
+    }
+
+    /// The natural logarithm.
+    pub fn log(&self) -> Tensor {
+        self.float_unary(UnaryOp::Log, "LogBackward0")
+    }
+
+    /// The square root.
+    pub fn sqrt(&self) -> Tensor {
+        self.float_unary(UnaryOp::Sqrt, "SqrtBackward0")
+    }
+
+    /// `max(self, 0)`.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::from_vec(vec![-1.0f32, 2.0], &[2]);
+    /// assert_eq!(x.relu().to_vec::<f32>(), vec![0.0, 2.0]);
+    /// ```
+    pub fn relu(&self) -> Tensor {
+        self.unary(UnaryOp::Relu, "ReluBackward0")
+    }
+
+    /// `1 / (1 + e ** -self)`.
+    pub fn sigmoid(&self) -> Tensor {
+        self.float_unary(UnaryOp::Sigmoid, "SigmoidBackward0")
+    }
+
+    /// The hyperbolic tangent.
+    pub fn tanh(&self) -> Tensor {
+        self.float_unary(UnaryOp::Tanh, "TanhBackward0")
+    }
+
+    /// Clamps every element into `[min, max]`.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::from_vec(vec![-2.0f32, 0.5, 3.0], &[3]);
+    /// assert_eq!(x.clamp(-1.0, 1.0).to_vec::<f32>(), vec![-1.0, 0.5, 1.0]);
+    /// ```
+    pub fn clamp(&self, min: f64, max: f64) -> Tensor {
+        assert!(
+            !(min > max),
+            "clamp: min ({min}) must not exceed max ({max})"
+        );
+        self.unary(UnaryOp::Clamp(min, max), "ClampBackward1")
+    }
+
+    /// Clamps from below only.
+    pub fn clamp_min(&self, min: f64) -> Tensor {
+        self.unary(UnaryOp::Clamp(min, f64::INFINITY), "ClampMinBackward0")
+    }
+
+    /// Clamps from above only.
+    pub fn clamp_max(&self, max: f64) -> Tensor {
+        self.unary(UnaryOp::Clamp(f64::NEG_INFINITY, max), "ClampMaxBackward0")
+    }
+
+    fn compare(&self, other: impl Operand, op: CmpOp, op_name: &str) -> Tensor {
+        let other = other.to_tensor(self);
+        let dtype = self.dtype().promote(other.dtype());
+        let (a, b) = (
+            self.detach().cast_for(dtype),
+            other.detach().cast_for(dtype),
+        );
+        let shape = broadcast(op_name, &a, &b);
+        let (la, lb) = (broadcast_layout(&a, &shape), broadcast_layout(&b, &shape));
+        let storage = with_storages(&a, &b, |sa, sb| sa.cmp(&la, sb, &lb, op));
+        Tensor::from_storage(storage, &shape)
+    }
+
+    /// Elementwise `self == other`, as a bool tensor.
+    ///
+    /// ```
+    /// let preds = firelight::Tensor::from_vec(vec![1i64, 2, 3], &[3]);
+    /// let y = firelight::Tensor::from_vec(vec![1i64, 0, 3], &[3]);
+    /// assert_eq!(preds.eq(&y).float().mean().item::<f32>(), 2.0 / 3.0);
+    /// ```
+    pub fn eq(&self, other: impl Operand) -> Tensor {
+        self.compare(other, CmpOp::Eq, "eq")
+    }
+
+    /// Elementwise `self != other`.
+    pub fn ne(&self, other: impl Operand) -> Tensor {
+        self.compare(other, CmpOp::Ne, "ne")
+    }
+
+    /// Elementwise `self < other`.
+    pub fn lt(&self, other: impl Operand) -> Tensor {
+        self.compare(other, CmpOp::Lt, "lt")
+    }
+
+    /// Elementwise `self <= other`.
+    pub fn le(&self, other: impl Operand) -> Tensor {
+        self.compare(other, CmpOp::Le, "le")
+    }
+
+    /// Elementwise `self > other`.
+    pub fn gt(&self, other: impl Operand) -> Tensor {
+        self.compare(other, CmpOp::Gt, "gt")
+    }
+
+    /// Elementwise `self >= other`.
+    pub fn ge(&self, other: impl Operand) -> Tensor {
+        self.compare(other, CmpOp::Ge, "ge")
+    }
+
+    /// `x` where `condition` is true, else `y` (all three broadcast), like `torch.where`.
+    ///
+    /// ```
+    /// use firelight::Tensor;
+    /// let x = Tensor::from_vec(vec![-1.0f32, 2.0], &[2]);
+    /// let y = Tensor::where_(&x.gt(0.0), &x, &Tensor::zeros(&[1]));
+    /// assert_eq!(y.to_vec::<f32>(), vec![0.0, 2.0]);
+    /// ```
+    pub fn where_(condition: &Tensor, x: &Tensor, y: &Tensor) -> Tensor {
+        assert_eq!(
+            condition.dtype(),
+            DType::Bool,
+            "where: condition must be a bool tensor, got {}",
+            condition.dtype()
+        );
+        let dtype = x.dtype().promote(y.dtype());
+        let (x, y) = (x.cast_for(dtype), y.cast_for(dtype));
+        let xy = broadcast("where", &x, &y);
+        let shape = broadcast_shapes(&xy, condition.shape()).unwrap_or_else(|| {
+            panic!(
+                "where: condition shape {:?} cannot be broadcast with {:?}",
+                condition.shape(),
+                xy
+            )
+        });
+        let (lc, lx, ly) = (
+            broadcast_layout(condition, &shape),
+            broadcast_layout(&x, &shape),
+            broadcast_layout(&y, &shape),
+        );
+        let storage = {
+            let c = condition.storage();
+            with_storages(&x, &y, |sx, sy| {
+                Storage::where_cond(&c, &lc, sx, &lx, sy, &ly)
+            })
+        };
+        Tensor::from_op(storage, &shape, "WhereBackward0", &[&x, &y], |_| {
+            Box::new(WhereBackward::new(condition, &x, &y))
+        })
+    }
+
+    /// `value` where `mask` is true, else this tensor's elements.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// assert_eq!(x.masked_fill(&x.gt(1.5), 0.0).to_vec::<f32>(), vec![1.0, 0.0]);
+    /// ```
+    pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
+        let v = Tensor::full_with(&[], value, self.dtype(), self.device());
+        Tensor::where_(mask, &v, self)
+    }
+
+    /// A copy with another dtype (a no-op handle when it already has it).
+    ///
+    /// ```
+    /// use firelight::DType;
+    /// let x = firelight::Tensor::from_vec(vec![1.7f32, -1.7], &[2]);
+    /// assert_eq!(x.to_dtype(DType::I64).to_vec::<i64>(), vec![1, -1]);
+    /// ```
+    pub fn to_dtype(&self, dtype: DType) -> Tensor {
+        if self.dtype() == dtype {
+            return self.clone();
+        }
+        let storage = self.storage().to_dtype(self.layout(), dtype);
+        if !dtype.is_float() {
+            return Tensor::from_storage(storage, self.shape());
+        }
+        Tensor::from_op(storage, self.shape(), "ToCopyBackward0", &[self], |_| {
+            Box::new(CastBackward { from: self.dtype() })
+        })
+    }
+
+    /// `to_dtype(DType::F32)`.
+    pub fn float(&self) -> Tensor {
+        self.to_dtype(DType::F32)
+    }
+
+    /// `to_dtype(DType::F64)`.
+    pub fn double(&self) -> Tensor {
+        self.to_dtype(DType::F64)
+    }
+
+    /// `to_dtype(DType::I64)`.
+    pub fn long(&self) -> Tensor {
+        self.to_dtype(DType::I64)
+    }
+}
+
+macro_rules! binary_operator {
+    ($trait:ident, $method:ident) => {
+        impl<R: Operand> $trait<R> for Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: R) -> Tensor {
+                Tensor::$method(&self, rhs)
+            }
+        }
+        impl<R: Operand> $trait<R> for &Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: R) -> Tensor {
+                Tensor::$method(self, rhs)
+            }
+        }
+        impl $trait<Tensor> for f32 {
+            type Output = Tensor;
+            fn $method(self, rhs: Tensor) -> Tensor {
+                Tensor::$method(&self.to_tensor(&rhs), &rhs)
+            }
+        }
+        impl $trait<&Tensor> for f32 {
+            type Output = Tensor;
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                Tensor::$method(&self.to_tensor(rhs), rhs)
+            }
+        }
+        impl $trait<Tensor> for f64 {
+            type Output = Tensor;
+            fn $method(self, rhs: Tensor) -> Tensor {
+                Tensor::$method(&self.to_tensor(&rhs), &rhs)
+            }
+        }
+        impl $trait<&Tensor> for f64 {
+            type Output = Tensor;
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                Tensor::$method(&self.to_tensor(rhs), rhs)
+            }
+        }
+    };
+}
+binary_operator!(Add, add);
+binary_operator!(Sub, sub);
+binary_operator!(Mul, mul);
+binary_operator!(Div, div);
+
+impl Neg for Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(&self)
+    }
+}
+
+impl Neg for &Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(self)
+    }
+}
