@@ -67,7 +67,7 @@ fn bmm_gemm<T: crate::dtype::Float + Default>(
         }
     };
     // Small products run on the calling thread: waking a pool costs more than it saves.
-    if threads > 1 && flops >= 1 << 18 {
+    if threads > 1 && flops >= 1 << 22 {
         pool.install(|| run(gemm::Parallelism::Rayon(threads)));
     } else {
         run(gemm::Parallelism::None);
