@@ -34,26 +34,37 @@ fn main() {
     let bias = Tensor::zeros(&[10]).requires_grad_(true);
 
     let results = [
-        ("add (10,)+(10,) with autograd", time_us(15, 20_000, || {
-            black_box(&a + &b);
-        })),
+        (
+            "add (10,)+(10,) with autograd",
+            time_us(15, 20_000, || {
+                black_box(&a + &b);
+            }),
+        ),
         ("add (10,)+(10,) under no_grad", {
             let _g = firelight::no_grad();
             time_us(15, 20_000, || {
                 black_box(&a + &b);
             })
         }),
-        ("linear xb.matmul(&w) + &b (64,784)x(784,10)", time_us(15, 2_000, || {
-            black_box(xb.matmul(&w) + &bias);
-        })),
-        ("linear forward+backward (64,784)x(784,10), mean", time_us(15, 1_000, || {
-            let loss = (xb.matmul(&w) + &bias).mean();
-            loss.backward();
-        })),
+        (
+            "linear xb.matmul(&w) + &b (64,784)x(784,10)",
+            time_us(15, 2_000, || {
+                black_box(xb.matmul(&w) + &bias);
+            }),
+        ),
+        (
+            "linear forward+backward (64,784)x(784,10), mean",
+            time_us(15, 1_000, || {
+                let loss = (xb.matmul(&w) + &bias).mean();
+                loss.backward();
+            }),
+        ),
     ];
     if json {
-        let items: Vec<String> =
-            results.iter().map(|(n, us)| format!("{{\"op\": \"{n}\", \"us_per_call\": {us:.3}}}")).collect();
+        let items: Vec<String> = results
+            .iter()
+            .map(|(n, us)| format!("{{\"op\": \"{n}\", \"us_per_call\": {us:.3}}}"))
+            .collect();
         println!("[{}]", items.join(", "));
     } else {
         println!("threads: {}", firelight::get_num_threads());

@@ -12,7 +12,9 @@ fn log_softmax(x: &Tensor) -> Tensor {
 
 /// The negative log-likelihood: `-input[range(n), target].mean()`.
 fn nll(input: &Tensor, target: &Tensor) -> Tensor {
-    -input.index(&[&Tensor::arange(target.shape()[0] as i64), target]).mean()
+    -input
+        .index(&[&Tensor::arange(target.shape()[0] as i64), target])
+        .mean()
 }
 
 /// The fraction of rows whose largest output is the target.
@@ -65,7 +67,11 @@ fn main() -> firelight::Result<()> {
             bias.grad().unwrap().zero_();
         }
     }
-    println!("{} {}", loss_func(&model(&xb), &yb), accuracy(&model(&xb), &yb));
+    println!(
+        "{} {}",
+        loss_func(&model(&xb), &yb),
+        accuracy(&model(&xb), &yb)
+    );
 
     // Beyond the tutorial: how the trained model does on the 10,000 validation images.
     let _g = no_grad();

@@ -10,10 +10,15 @@ use std::fmt;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DType {
+    /// 32-bit float (`torch.float32`), the default for floats.
     F32,
+    /// 64-bit float (`torch.float64`).
     F64,
+    /// 64-bit signed integer (`torch.int64`), used for labels and indices.
     I64,
+    /// 8-bit unsigned integer (`torch.uint8`), as raw image bytes come.
     U8,
+    /// Boolean (`torch.bool`), the result of comparisons.
     Bool,
 }
 

@@ -14,11 +14,18 @@ use std::path::PathBuf;
 pub enum Error {
     /// An I/O error, with the path it happened on.
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
     /// A file whose bytes are not what its format requires.
-    Format { path: PathBuf, message: String },
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong, in words.
+        message: String,
+    },
     /// Anything else, described in words.
     Msg(String),
 }

@@ -12,6 +12,7 @@
 //! loss.backward();
 //! assert_eq!(w.grad().unwrap().shape(), &[784, 10]);
 //! ```
+#![warn(missing_docs)]
 pub mod autograd;
 mod backend;
 mod device;

@@ -121,3 +121,16 @@ fn nll_by_advanced_indexing() {
         vec![0.0, 0.0, -0.5, -0.5, 0.0, 0.0]
     );
 }
+
+#[test]
+fn tensors_move_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Tensor>();
+    let w = Tensor::ones(&[4]).requires_grad_(true);
+    let handle = {
+        let w = w.clone();
+        std::thread::spawn(move || (&w * 2.0).sum())
+    };
+    handle.join().unwrap().backward();
+    assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![2.0; 4]);
+}
