@@ -1,3 +1,5 @@
 //! firelight: PyTorch's model of work in Rust.
 pub mod error;
 pub use error::{Error, Result};
+
+pub mod io;
