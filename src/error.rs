@@ -13,7 +13,10 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub enum Error {
     /// An I/O error, with the path it happened on.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A file whose bytes are not what its format requires.
     Format { path: PathBuf, message: String },
     /// Anything else, described in words.
@@ -23,11 +26,17 @@ pub enum Error {
 impl Error {
     /// A format error naming the file and what was wrong.
     pub fn format(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
-        Error::Format { path: path.into(), message: message.into() }
+        Error::Format {
+            path: path.into(),
+            message: message.into(),
+        }
     }
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
     /// An error described by a message.
     pub fn msg(message: impl Into<String>) -> Error {
