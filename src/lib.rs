@@ -2,4 +2,5 @@
 pub mod error;
 pub use error::{Error, Result};
 
+pub mod datasets;
 pub mod io;

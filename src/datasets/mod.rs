@@ -1,0 +1,2 @@
+//! Ready-made datasets. For now, MNIST as the tutorial uses it.
+pub mod mnist;
