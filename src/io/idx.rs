@@ -98,7 +98,7 @@ pub fn parse_idx<R: Read>(mut reader: R, path_for_errors: impl AsRef<Path>) -> R
     }
     .map_err(|e| stream_error(path, &what, e))?;
 
-    if !at_end(&mut reader).map_err(|e| stream_error(path, "the end of the file", e))? {
+    if !at_end(&mut reader).map_err(|e| stream_error(path, "what follows the data", e))? {
         return Err(Error::format(
             path,
             format!(

@@ -145,6 +145,6 @@ pub fn parse_pickle<R: Read>(reader: R, path_for_errors: impl AsRef<Path>) -> Re
 /// where reaching the end checks the CRC.
 fn finish_stream(r: &mut impl Read, path: &Path) -> Result<()> {
     std::io::copy(r, &mut std::io::sink())
-        .map_err(|e| stream_error(path, "the end of the file", e))?;
+        .map_err(|e| stream_error(path, "what follows the data", e))?;
     Ok(())
 }

@@ -26,10 +26,23 @@ pub(crate) fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
     }
 }
 
-/// Opens `path` as a gzip stream, whatever its first bytes (the decoder reports a bad header).
+/// Opens `path` as a gzip stream, refusing a file that does not start with the gzip magic
+/// (the decoder itself would call a short one truncated, which misleads).
 pub(crate) fn open_gz(path: &Path) -> Result<MultiGzDecoder<BufReader<File>>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    Ok(MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file)))
+    let mut buf = BufReader::with_capacity(1 << 16, file);
+    let head = buf.fill_buf().map_err(|e| Error::io(path, e))?;
+    if !head.starts_with(&[0x1f, 0x8b]) {
+        let shown: Vec<String> = head.iter().take(2).map(|b| format!("{b:02x}")).collect();
+        return Err(Error::format(
+            path,
+            format!(
+                "not a gzip file: it starts with [{}], not 1f 8b",
+                shown.join(" ")
+            ),
+        ));
+    }
+    Ok(MultiGzDecoder::new(buf))
 }
 
 /// Turns a failed read into an error naming the file and what was being read.
