@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release --example io_load_pickle -- /path/to/mnist.pkl.gz [REPEATS]`
 //!
-//! With REPEATS it loads that many times and reports the fastest, to see past machine noise.
+//! With REPEATS it loads that many times and prints each time, to see past machine noise.
 use std::time::Instant;
 
 use firelight::io::{load_pickle, PickleValue};

@@ -278,7 +278,7 @@ fn malformed_pickles() {
     deep.push(b'.');
     pickle_err("deep.pkl", &deep, &["nested deeper than"]);
     let mut many = b"\x80\x02".to_vec();
-    many.extend(std::iter::repeat(b'N').take((1 << 22) + 1));
+    many.extend(vec![b'N'; (1 << 22) + 1]);
     pickle_err("many.pkl", &many, &["more than 4194304 values"]);
     // A dtype whose BUILD state says the array is big-endian, built by hand.
     let mut be =

@@ -141,7 +141,7 @@ fn check_pickled_split(path: &Path, name: &str, x: &Array, y: &Array) -> Result<
     if let Some((i, bad)) = labels
         .iter()
         .enumerate()
-        .find(|(_, &l)| !(0..=9).contains(&l))
+        .find(|&(_, &l)| !(0..=9).contains(&l))
     {
         return fail(format!("y_{name}[{i}] is {bad}, not a digit 0 to 9"));
     }
@@ -253,7 +253,7 @@ fn load_idx_pair(images_path: &Path, labels_path: &Path) -> Result<(Vec<u8>, Vec
             ),
         ));
     }
-    if let Some((i, bad)) = digits.iter().enumerate().find(|(_, &d)| d > 9) {
+    if let Some((i, bad)) = digits.iter().enumerate().find(|&(_, &d)| d > 9) {
         return Err(Error::format(
             labels_path,
             format!("label {i} is {bad}, not a digit 0 to 9"),

@@ -86,7 +86,8 @@ impl Converter {
             }
             Value::Global(g) => {
                 return Err(format!(
-                    "the pickle's result holds the callable {g:?}, not a value"
+                    "the pickle's result holds the Python callable {}, not a value",
+                    g.name()
                 ))
             }
             Value::Obj(i) => self.object(i, depth)?,

@@ -28,6 +28,20 @@ pub(super) enum Global {
     Bytes,
 }
 
+impl Global {
+    /// The Python name, for error messages.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Global::Reconstruct => "numpy._reconstruct",
+            Global::NdArray => "numpy.ndarray",
+            Global::Dtype => "numpy.dtype",
+            Global::CodecsEncode => "_codecs.encode",
+            Global::FromBuffer => "numpy._frombuffer",
+            Global::Bytes => "bytes",
+        }
+    }
+}
+
 /// The allowed globals, for error messages.
 pub(super) const ALLOWED: &str = "numpy.core.multiarray._reconstruct, \
     numpy._core.multiarray._reconstruct, numpy.ndarray, numpy.dtype, _codecs.encode, \
