@@ -16,33 +16,43 @@ const FIRST_STEP: usize = 1 << 20;
 ///
 /// The name is not consulted: `.gz` files get renamed, and raw files get a `.gz` by mistake.
 pub(crate) fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut buf = BufReader::with_capacity(1 << 16, file);
-    let head = buf.fill_buf().map_err(|e| Error::io(path, e))?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(MultiGzDecoder::new(buf)))
+    let (file, gz) = open_buffered(path)?;
+    Ok(if gz {
+        Box::new(MultiGzDecoder::new(file))
     } else {
-        Ok(Box::new(buf))
-    }
+        Box::new(file)
+    })
 }
 
 /// Opens `path` as a gzip stream, refusing a file that does not start with the gzip magic
 /// (the decoder itself would call a short one truncated, which misleads).
 pub(crate) fn open_gz(path: &Path) -> Result<MultiGzDecoder<BufReader<File>>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut buf = BufReader::with_capacity(1 << 16, file);
-    let head = buf.fill_buf().map_err(|e| Error::io(path, e))?;
-    if !head.starts_with(&[0x1f, 0x8b]) {
-        let shown: Vec<String> = head.iter().take(2).map(|b| format!("{b:02x}")).collect();
+    let (file, gz) = open_buffered(path)?;
+    if !gz {
+        let head: Vec<String> = file
+            .buffer()
+            .iter()
+            .take(2)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let head = head.join(" ");
         return Err(Error::format(
             path,
-            format!(
-                "not a gzip file: it starts with [{}], not 1f 8b",
-                shown.join(" ")
-            ),
+            format!("not a gzip file: it starts with [{head}], not 1f 8b"),
         ));
     }
-    Ok(MultiGzDecoder::new(buf))
+    Ok(MultiGzDecoder::new(file))
+}
+
+/// Opens `path` buffered and says whether it starts with the gzip magic.
+fn open_buffered(path: &Path) -> Result<(BufReader<File>, bool)> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buf = BufReader::with_capacity(1 << 16, file);
+    let gz = buf
+        .fill_buf()
+        .map_err(|e| Error::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    Ok((buf, gz))
 }
 
 /// Turns a failed read into an error naming the file and what was being read.
@@ -71,8 +81,8 @@ pub(crate) fn read_bytes(r: &mut impl Read, len: u64) -> io::Result<Vec<u8>> {
     while buf.len() < len {
         let step = (len - buf.len()).min(buf.len().max(FIRST_STEP));
         reserve(&mut buf, step, len)?;
-        // `take` + `read_to_end` fills the reserved space without zeroing it first and
-        // without growing past it.
+        // With exactly `step` spare, `take` + `read_to_end` fills the reserved space and
+        // stops there, without growing the buffer past it.
         let got = r.by_ref().take(step as u64).read_to_end(&mut buf)?;
         if got < step {
             return Err(short(buf.len() as u64, len as u64));
