@@ -15,9 +15,11 @@
 #![warn(missing_docs)]
 pub mod autograd;
 mod backend;
+pub mod datasets;
 mod device;
 mod dtype;
 pub mod error;
+pub mod io;
 mod layout;
 mod tensor;
 

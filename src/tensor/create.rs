@@ -205,3 +205,26 @@ impl Tensor {
         }
     }
 }
+
+impl From<crate::io::Array> for Tensor {
+    /// Takes over an array read from a file without copying its data (int32 data, which
+    /// tensors do not hold, is widened to int64).
+    ///
+    /// ```
+    /// use firelight::io::{Array, ArrayData};
+    /// let a = Array { shape: vec![2], data: ArrayData::F32(vec![0.5, 1.5]) };
+    /// assert_eq!(firelight::Tensor::from(a).to_vec::<f32>(), vec![0.5, 1.5]);
+    /// ```
+    fn from(a: crate::io::Array) -> Tensor {
+        use crate::io::ArrayData;
+        let shape = a.shape;
+        match a.data {
+            ArrayData::F32(v) => Tensor::from_vec(v, &shape),
+            ArrayData::F64(v) => Tensor::from_vec(v, &shape),
+            ArrayData::I64(v) => Tensor::from_vec(v, &shape),
+            ArrayData::I32(v) => Tensor::from_vec(v.into_iter().map(i64::from).collect(), &shape),
+            ArrayData::U8(v) => Tensor::from_vec(v, &shape),
+            ArrayData::Bool(v) => Tensor::from_vec(v, &shape),
+        }
+    }
+}
