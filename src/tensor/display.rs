@@ -63,7 +63,12 @@ pub fn set_printoptions(options: PrintOptions) {
     *PRINT_OPTS.write().unwrap_or_else(|e| e.into_inner()) = options;
 }
 
-/// The print options in force (see [`set_printoptions`]).
+/// The print options in force (see [`set_printoptions`]), like `torch.get_printoptions`.
+///
+/// ```
+/// use firelight::{PrintOptions, get_printoptions};
+/// assert_eq!(get_printoptions(), PrintOptions::default());
+/// ```
 pub fn get_printoptions() -> PrintOptions {
     *PRINT_OPTS.read().unwrap_or_else(|e| e.into_inner())
 }
