@@ -29,4 +29,6 @@ pub use device::Device;
 pub use dtype::{DType, Element, Float};
 pub use error::{Error, Result};
 pub use layout::Shape;
-pub use tensor::{Dims, Generator, Operand, Tensor, manual_seed};
+pub use tensor::{
+    Dims, Generator, Operand, PrintOptions, Tensor, get_printoptions, manual_seed, set_printoptions,
+};

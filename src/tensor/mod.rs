@@ -3,6 +3,7 @@
 mod create;
 mod display;
 mod elementwise;
+mod formatter;
 mod index;
 mod inplace;
 mod linalg;
@@ -10,6 +11,7 @@ pub(crate) mod random;
 mod reduce;
 mod view;
 
+pub use display::{PrintOptions, get_printoptions, set_printoptions};
 pub use elementwise::Operand;
 pub use random::{Generator, manual_seed};
 pub use reduce::Dims;
