@@ -92,7 +92,12 @@ impl Backward for BinaryBackward {
             BinaryOp::Mul => (Box::new(|| g * b()), Box::new(|| g * a())),
             BinaryOp::Div => (Box::new(|| g / b()), Box::new(|| -g * a() / (b() * b()))),
             BinaryOp::Pow => (
-                Box::new(|| g * b() * a().pow(&(b() - 1.0))),
+                Box::new(|| {
+                    // d/da a^b = b a^(b-1), taken as 0 where b == 0 (PyTorch's choice): a^0 is
+                    // constant, but at a == 0 the formula gives 0 * inf = NaN.
+                    let full = g * b() * a().pow(&(b() - 1.0));
+                    full.masked_fill(&b().eq(0.0).expand_as(&full), 0.0)
+                }),
                 Box::new(|| {
                     // d/db a^b = a^b ln a, taken as 0 where a == 0 and b >= 0 (PyTorch's choice).
                     let out = self.out.as_ref().unwrap().get();
@@ -164,5 +169,18 @@ impl Backward for WhereBackward {
             needs[0].then(|| Tensor::where_(&self.cond, g, &zero).sum_to(&self.a_shape)),
             needs[1].then(|| Tensor::where_(&self.cond, &zero, g).sum_to(&self.b_shape)),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn pow_base_gradient_is_zero_for_exponent_zero() {
+        let a = Tensor::from_vec(vec![0.0f64, 0.0, 2.0], &[3]).requires_grad_(true);
+        let b = Tensor::from_vec(vec![0.0f64, 2.0, 0.0], &[3]);
+        a.pow(&b).sum().backward();
+        assert_eq!(a.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0, 0.0]);
     }
 }
