@@ -44,11 +44,18 @@ impl Backward for UnaryBackward {
             UnaryOp::PowScalar(0.0) => g.zeros_like(),
             UnaryOp::PowScalar(e) => g * x().pow(e - 1.0) * e,
             UnaryOp::Clamp(lo, hi) => {
-                let inside = x()
-                    .ge(lo)
-                    .to_dtype(DType::U8)
-                    .mul(x().le(hi).to_dtype(DType::U8));
-                g * inside.to_dtype(g.dtype())
+                // The gradient passes strictly inside the bounds; at a bound it is 0, the
+                // minimum-norm subgradient (as relu's at 0) that PyTorch uses for scalar
+                // bounds since pytorch/pytorch#191142 (it used 1 before). An infinite bound
+                // is no bound (clamp_min, clamp_max): an infinite input still passes.
+                let mut pass = g.clone();
+                if lo > f64::NEG_INFINITY {
+                    pass = Tensor::where_(&x().gt(lo), &pass, &g.zeros_like());
+                }
+                if hi < f64::INFINITY {
+                    pass = Tensor::where_(&x().lt(hi), &pass, &g.zeros_like());
+                }
+                pass
             }
         };
         vec![Some(grad)]
@@ -182,5 +189,18 @@ mod tests {
         let b = Tensor::from_vec(vec![0.0f64, 2.0, 0.0], &[3]);
         a.pow(&b).sum().backward();
         assert_eq!(a.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn clamp_gradient_is_zero_at_the_bounds() {
+        let x = Tensor::from_vec(vec![-1.0f64, -0.5, 0.0, 0.5, 1.0], &[5]).requires_grad_(true);
+        x.clamp(-0.5, 0.5).sum().backward();
+        assert_eq!(
+            x.grad().unwrap().to_vec::<f64>(),
+            vec![0.0, 0.0, 1.0, 0.0, 0.0]
+        );
+        let y = Tensor::from_vec(vec![-0.5f64, f64::INFINITY], &[2]).requires_grad_(true);
+        y.clamp_min(-0.5).sum().backward();
+        assert_eq!(y.grad().unwrap().to_vec::<f64>(), vec![0.0, 1.0]);
     }
 }
