@@ -316,17 +316,31 @@ impl Tensor {
             !(min > max),
             "clamp: min ({min}) must not exceed max ({max})"
         );
-        self.unary(UnaryOp::Clamp(min, max), "ClampBackward1")
+        self.for_bounds(&[min, max])
+            .unary(UnaryOp::Clamp(min, max), "ClampBackward1")
     }
 
     /// Clamps from below only.
     pub fn clamp_min(&self, min: f64) -> Tensor {
-        self.unary(UnaryOp::Clamp(min, f64::INFINITY), "ClampMinBackward0")
+        self.for_bounds(&[min])
+            .unary(UnaryOp::Clamp(min, f64::INFINITY), "ClampMinBackward0")
     }
 
     /// Clamps from above only.
     pub fn clamp_max(&self, max: f64) -> Tensor {
-        self.unary(UnaryOp::Clamp(f64::NEG_INFINITY, max), "ClampMaxBackward0")
+        self.for_bounds(&[max])
+            .unary(UnaryOp::Clamp(f64::NEG_INFINITY, max), "ClampMaxBackward0")
+    }
+
+    /// An integer tensor clamped to a fractional bound becomes a float tensor first, as
+    /// PyTorch types a Python float bound (else the bound would be truncated); whole bounds
+    /// keep the integer dtype, as a Python int bound does.
+    fn for_bounds(&self, bounds: &[f64]) -> Tensor {
+        if bounds.iter().any(|b| b.is_finite() && b.fract() != 0.0) {
+            self.cast_for(self.float_dtype())
+        } else {
+            self.clone()
+        }
     }
 
     fn compare(&self, other: impl Operand, op: CmpOp, op_name: &str) -> Tensor {
@@ -538,11 +552,23 @@ mod tests {
         // Compared in f32, where 0.1 equals 0.1.
         assert_eq!(f32s.eq(&f64_scalar).to_vec::<bool>(), vec![true, false]);
         let cond = Tensor::from_vec(vec![true, false], &[2]);
-        assert_eq!(Tensor::where_(&cond, &f32s, &f64_scalar).dtype(), DType::F32);
+        assert_eq!(
+            Tensor::where_(&cond, &f32s, &f64_scalar).dtype(),
+            DType::F32
+        );
         // A higher category still wins, and two zero-dim tensors promote as usual.
         let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
         assert_eq!((&ints + &f64_scalar).dtype(), DType::F64);
         assert_eq!((&Tensor::scalar(1i64) + &f64_scalar).dtype(), DType::F64);
         assert_eq!((&ints + &Tensor::scalar(3i64)).dtype(), DType::I64);
+    }
+
+    #[test]
+    fn integer_clamp_to_a_fractional_bound_is_float() {
+        let x = Tensor::from_vec(vec![1i64, 2, 3], &[3]);
+        assert_eq!(x.clamp(0.5, 2.5).to_vec::<f32>(), vec![1.0, 2.0, 2.5]);
+        assert_eq!(x.clamp_min(1.5).dtype(), DType::F32);
+        assert_eq!(x.clamp(0.0, 2.0).to_vec::<i64>(), vec![1, 2, 2]);
+        assert_eq!(x.clamp_max(2.0).dtype(), DType::I64);
     }
 }
