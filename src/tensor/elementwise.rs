@@ -84,6 +84,25 @@ pub(crate) fn with_storages<R>(
     }
 }
 
+/// The dtype of an op on two tensors, by PyTorch's rule: a zero-dim tensor takes part only
+/// when its category (bool < integer < float) is higher than the other operand's. So
+/// `f32 [3] + f64 0-dim` is f32 (as with a Python float), but `i64 [3] + f32 0-dim` is f32.
+pub(crate) fn result_type(a: &Tensor, b: &Tensor) -> DType {
+    fn category(d: DType) -> u8 {
+        match d {
+            DType::Bool => 0,
+            DType::U8 | DType::I64 => 1,
+            DType::F32 | DType::F64 => 2,
+        }
+    }
+    let (da, db) = (a.dtype(), b.dtype());
+    match (a.dim() == 0, b.dim() == 0) {
+        (true, false) if category(da) <= category(db) => db,
+        (false, true) if category(db) <= category(da) => da,
+        _ => da.promote(db),
+    }
+}
+
 /// The broadcast shape of two tensors, or a panic naming the op and both shapes.
 pub(crate) fn broadcast(op: &str, a: &Tensor, b: &Tensor) -> Vec<usize> {
     if a.shape() == b.shape() {
@@ -128,7 +147,7 @@ impl Tensor {
             self.device(),
             rhs.device()
         );
-        let mut dtype = self.dtype().promote(rhs.dtype());
+        let mut dtype = result_type(self, rhs);
         if op == BinaryOp::Div && !dtype.is_float() {
             dtype = DType::F32; // true division, as in PyTorch
         }
@@ -297,22 +316,36 @@ impl Tensor {
             !(min > max),
             "clamp: min ({min}) must not exceed max ({max})"
         );
-        self.unary(UnaryOp::Clamp(min, max), "ClampBackward1")
+        self.for_bounds(&[min, max])
+            .unary(UnaryOp::Clamp(min, max), "ClampBackward1")
     }
 
     /// Clamps from below only.
     pub fn clamp_min(&self, min: f64) -> Tensor {
-        self.unary(UnaryOp::Clamp(min, f64::INFINITY), "ClampMinBackward0")
+        self.for_bounds(&[min])
+            .unary(UnaryOp::Clamp(min, f64::INFINITY), "ClampMinBackward0")
     }
 
     /// Clamps from above only.
     pub fn clamp_max(&self, max: f64) -> Tensor {
-        self.unary(UnaryOp::Clamp(f64::NEG_INFINITY, max), "ClampMaxBackward0")
+        self.for_bounds(&[max])
+            .unary(UnaryOp::Clamp(f64::NEG_INFINITY, max), "ClampMaxBackward0")
+    }
+
+    /// An integer tensor clamped to a fractional bound becomes a float tensor first, as
+    /// PyTorch types a Python float bound (else the bound would be truncated); whole bounds
+    /// keep the integer dtype, as a Python int bound does.
+    fn for_bounds(&self, bounds: &[f64]) -> Tensor {
+        if bounds.iter().any(|b| b.is_finite() && b.fract() != 0.0) {
+            self.cast_for(self.float_dtype())
+        } else {
+            self.clone()
+        }
     }
 
     fn compare(&self, other: impl Operand, op: CmpOp, op_name: &str) -> Tensor {
         let other = other.to_tensor(self);
-        let dtype = self.dtype().promote(other.dtype());
+        let dtype = result_type(self, &other);
         let (a, b) = (
             self.detach().cast_for(dtype),
             other.detach().cast_for(dtype),
@@ -374,7 +407,7 @@ impl Tensor {
             "where: condition must be a bool tensor, got {}",
             condition.dtype()
         );
-        let dtype = x.dtype().promote(y.dtype());
+        let dtype = result_type(x, y);
         let (x, y) = (x.cast_for(dtype), y.cast_for(dtype));
         let xy = broadcast("where", &x, &y);
         let shape = broadcast_shapes(&xy, condition.shape()).unwrap_or_else(|| {
@@ -503,5 +536,39 @@ impl Neg for &Tensor {
     type Output = Tensor;
     fn neg(self) -> Tensor {
         Tensor::neg(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DType, Tensor};
+
+    #[test]
+    fn zero_dim_tensors_yield_to_dimensioned_ones_of_the_same_category() {
+        let f32s = Tensor::from_vec(vec![0.1f32, 2.0], &[2]);
+        let f64_scalar = Tensor::scalar(0.1f64);
+        assert_eq!((&f32s + &f64_scalar).dtype(), DType::F32);
+        assert_eq!((&f64_scalar + &f32s).dtype(), DType::F32);
+        // Compared in f32, where 0.1 equals 0.1.
+        assert_eq!(f32s.eq(&f64_scalar).to_vec::<bool>(), vec![true, false]);
+        let cond = Tensor::from_vec(vec![true, false], &[2]);
+        assert_eq!(
+            Tensor::where_(&cond, &f32s, &f64_scalar).dtype(),
+            DType::F32
+        );
+        // A higher category still wins, and two zero-dim tensors promote as usual.
+        let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
+        assert_eq!((&ints + &f64_scalar).dtype(), DType::F64);
+        assert_eq!((&Tensor::scalar(1i64) + &f64_scalar).dtype(), DType::F64);
+        assert_eq!((&ints + &Tensor::scalar(3i64)).dtype(), DType::I64);
+    }
+
+    #[test]
+    fn integer_clamp_to_a_fractional_bound_is_float() {
+        let x = Tensor::from_vec(vec![1i64, 2, 3], &[3]);
+        assert_eq!(x.clamp(0.5, 2.5).to_vec::<f32>(), vec![1.0, 2.0, 2.5]);
+        assert_eq!(x.clamp_min(1.5).dtype(), DType::F32);
+        assert_eq!(x.clamp(0.0, 2.0).to_vec::<i64>(), vec![1, 2, 2]);
+        assert_eq!(x.clamp_max(2.0).dtype(), DType::I64);
     }
 }

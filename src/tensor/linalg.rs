@@ -12,19 +12,17 @@ fn as_3d(t: &Tensor, batch_shape: &[usize]) -> (Tensor, Layout) {
     let strides = t.layout().broadcast_strides(&full);
     let nb = batch_shape.len();
     let batch: usize = batch_shape.iter().product();
-    let merged = (0..nb.saturating_sub(1))
-        .all(|i| batch_shape[i + 1] == 1 || strides[i] == strides[i + 1] * batch_shape[i + 1]);
+    // Size-1 dims never move through memory, so their strides say nothing: the batch is one
+    // strided run when each dim of size > 1 steps over the whole of the next such dim.
+    // (Comparing neighbours instead accepts [3, 1, 2] with strides [1, 6, 3], whose batch
+    // is not a run, and gemm then reads past the storage.)
+    let big: Vec<usize> = (0..nb).filter(|&i| batch_shape[i] != 1).collect();
+    let merged = big
+        .windows(2)
+        .all(|w| strides[w[0]] == strides[w[1]] * batch_shape[w[1]]);
     let mut l = t.layout().clone();
     if merged {
-        let bstride = (0..nb)
-            .rev()
-            .find(|&i| batch_shape[i] != 1)
-            .map_or(0, |i| strides[i]);
-        let bstride = if nb > 0 && batch_shape.iter().all(|&s| s == 1) {
-            0
-        } else {
-            bstride
-        };
+        let bstride = big.last().map_or(0, |&i| strides[i]);
         l = Layout {
             shape: vec![batch, r, c].into(),
             strides: vec![bstride, strides[nb], strides[nb + 1]],
@@ -132,5 +130,22 @@ impl Tensor {
         Tensor::from_op(storage, &shape, name, &[a, b], |_| {
             Box::new(MatmulBackward::new(a, b))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_with_size_one_dim_between_unmergeable_dims() {
+        // Batch [2, 1, 3] with strides [4, 24, 8]: the size-1 dim's stride fits the dim
+        // after it, but the outer dim's does not, so the batch must be copied.
+        let a = Tensor::arange(24).double().view(&[3, 2, 2, 2]);
+        let at = a.transpose(0, 1).unsqueeze(1);
+        let b = Tensor::from_vec(vec![1.0f64, 2.0, -1.0, 0.5], &[2, 2]);
+        let want = at.contiguous().matmul(&b).to_vec::<f64>();
+        assert_eq!(at.matmul(&b).to_vec::<f64>(), want);
+        assert_eq!(b.matmul(&at.transpose(-1, -2)).shape(), &[2, 1, 3, 2, 2]);
     }
 }

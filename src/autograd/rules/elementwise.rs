@@ -44,11 +44,18 @@ impl Backward for UnaryBackward {
             UnaryOp::PowScalar(0.0) => g.zeros_like(),
             UnaryOp::PowScalar(e) => g * x().pow(e - 1.0) * e,
             UnaryOp::Clamp(lo, hi) => {
-                let inside = x()
-                    .ge(lo)
-                    .to_dtype(DType::U8)
-                    .mul(x().le(hi).to_dtype(DType::U8));
-                g * inside.to_dtype(g.dtype())
+                // The gradient passes strictly inside the bounds; at a bound it is 0, the
+                // minimum-norm subgradient (as relu's at 0) that PyTorch uses for scalar
+                // bounds since pytorch/pytorch#191142 (it used 1 before). An infinite bound
+                // is no bound (clamp_min, clamp_max): an infinite input still passes.
+                let mut pass = g.clone();
+                if lo > f64::NEG_INFINITY {
+                    pass = Tensor::where_(&x().gt(lo), &pass, &g.zeros_like());
+                }
+                if hi < f64::INFINITY {
+                    pass = Tensor::where_(&x().lt(hi), &pass, &g.zeros_like());
+                }
+                pass
             }
         };
         vec![Some(grad)]
@@ -92,7 +99,12 @@ impl Backward for BinaryBackward {
             BinaryOp::Mul => (Box::new(|| g * b()), Box::new(|| g * a())),
             BinaryOp::Div => (Box::new(|| g / b()), Box::new(|| -g * a() / (b() * b()))),
             BinaryOp::Pow => (
-                Box::new(|| g * b() * a().pow(&(b() - 1.0))),
+                Box::new(|| {
+                    // d/da a^b = b a^(b-1), taken as 0 where b == 0 (PyTorch's choice): a^0 is
+                    // constant, but at a == 0 the formula gives 0 * inf = NaN.
+                    let full = g * b() * a().pow(&(b() - 1.0));
+                    full.masked_fill(&b().eq(0.0).expand_as(&full), 0.0)
+                }),
                 Box::new(|| {
                     // d/db a^b = a^b ln a, taken as 0 where a == 0 and b >= 0 (PyTorch's choice).
                     let out = self.out.as_ref().unwrap().get();
@@ -164,5 +176,31 @@ impl Backward for WhereBackward {
             needs[0].then(|| Tensor::where_(&self.cond, g, &zero).sum_to(&self.a_shape)),
             needs[1].then(|| Tensor::where_(&self.cond, &zero, g).sum_to(&self.b_shape)),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn pow_base_gradient_is_zero_for_exponent_zero() {
+        let a = Tensor::from_vec(vec![0.0f64, 0.0, 2.0], &[3]).requires_grad_(true);
+        let b = Tensor::from_vec(vec![0.0f64, 2.0, 0.0], &[3]);
+        a.pow(&b).sum().backward();
+        assert_eq!(a.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn clamp_gradient_is_zero_at_the_bounds() {
+        let x = Tensor::from_vec(vec![-1.0f64, -0.5, 0.0, 0.5, 1.0], &[5]).requires_grad_(true);
+        x.clamp(-0.5, 0.5).sum().backward();
+        assert_eq!(
+            x.grad().unwrap().to_vec::<f64>(),
+            vec![0.0, 0.0, 1.0, 0.0, 0.0]
+        );
+        let y = Tensor::from_vec(vec![-0.5f64, f64::INFINITY], &[2]).requires_grad_(true);
+        y.clamp_min(-0.5).sum().backward();
+        assert_eq!(y.grad().unwrap().to_vec::<f64>(), vec![0.0, 1.0]);
     }
 }
