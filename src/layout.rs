@@ -2,7 +2,7 @@
 use std::fmt;
 use std::ops::Deref;
 
-/// A tensor's sizes, one per dimension, like PyTorch's `torch.Size`.
+/// A tensor's sizes, one per dimension, like PyTorch's `torch.Size` (and printed as one).
 ///
 /// It dereferences to `[usize]`, so `x.shape()[0]` and `x.shape().len()` work.
 ///
@@ -10,7 +10,7 @@ use std::ops::Deref;
 /// use firelight::Tensor;
 /// let x = Tensor::zeros(&[50000, 784]);
 /// assert_eq!(x.shape()[1], 784);
-/// assert_eq!(format!("{}", x.shape()), "Size([50000, 784])");
+/// assert_eq!(format!("{}", x.shape()), "torch.Size([50000, 784])");
 /// assert_eq!(format!("{:?}", x.shape()), "[50000, 784]");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
@@ -66,7 +66,7 @@ impl fmt::Debug for Shape {
 
 impl fmt::Display for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Size({:?})", self.0)
+        write!(f, "torch.Size({:?})", self.0)
     }
 }
 

@@ -114,8 +114,11 @@ fn display_and_debug_agree() {
 #[test]
 fn shape_display() {
     let x = Tensor::zeros(&[50000, 784]);
-    assert_eq!(format!("{}", x.shape()), "Size([50000, 784])");
-    assert_eq!(format!("{}", Tensor::scalar(1.0f32).shape()), "Size([])");
+    assert_eq!(format!("{}", x.shape()), "torch.Size([50000, 784])");
+    assert_eq!(
+        format!("{}", Tensor::scalar(1.0f32).shape()),
+        "torch.Size([])"
+    );
 }
 
 #[test]
