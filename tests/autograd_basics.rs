@@ -134,3 +134,27 @@ fn tensors_move_between_threads() {
     handle.join().unwrap().backward();
     assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![2.0; 4]);
 }
+
+#[test]
+fn empty_dims_reduce_everything() {
+    let x = Tensor::ones(&[2, 3]);
+    assert_eq!(x.sum_dim(Vec::<i64>::new(), false).item::<f32>(), 6.0);
+    assert_eq!(x.mean_dim(Vec::<i64>::new(), true).shape(), &[1, 1]);
+}
+
+#[test]
+fn max_of_nan_sends_gradient_to_the_nans() {
+    let x = Tensor::from_vec(vec![1.0f32, f32::NAN, 3.0], &[3]).requires_grad_(true);
+    let m = x.max();
+    assert!(m.item::<f32>().is_nan());
+    m.backward();
+    assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![0.0, 1.0, 0.0]);
+}
+
+#[test]
+fn inplace_with_zero_dim_tensor_keeps_dtype() {
+    let x = Tensor::ones(&[2]);
+    x.add_(Tensor::scalar(0.5f64));
+    assert_eq!(x.dtype(), firelight::DType::F32);
+    assert_eq!(x.to_vec::<f32>(), vec![1.5, 1.5]);
+}

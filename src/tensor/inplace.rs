@@ -31,7 +31,7 @@ impl Tensor {
     /// `src` ready to be written into `self`: same dtype, broadcast to `self`'s shape, and in
     /// storage of its own if it aliased `self`.
     fn inplace_source(&self, src: &Tensor, op: &str) -> (Tensor, crate::layout::Layout) {
-        let promoted = self.dtype().promote(src.dtype());
+        let promoted = super::elementwise::result_type(self, src);
         if promoted != self.dtype() && op != "copy_" {
             panic!(
                 "{op}: result type {} can't be cast to the desired output type {}",

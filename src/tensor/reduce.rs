@@ -45,6 +45,10 @@ impl Dims for Vec<i64> {
 impl Tensor {
     /// Sorted, unique, non-negative dims.
     fn resolve_dims(&self, dims: &impl Dims, op: &str) -> Vec<usize> {
+        // An empty list reduces over every dim, as in PyTorch.
+        if dims.dims().is_empty() {
+            return (0..self.dim()).collect();
+        }
         let mut d: Vec<usize> = dims
             .dims()
             .iter()

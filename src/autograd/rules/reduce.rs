@@ -1,7 +1,7 @@
 //! Rules for reductions.
 use super::index::scatter_add;
-use crate::Tensor;
 use crate::autograd::{Backward, Saved};
+use crate::{DType, Tensor};
 
 /// The gradient of a reduction result, with the reduced dims back as size 1.
 fn unreduce(g: &Tensor, dims: &[usize], keepdim: bool) -> Tensor {
@@ -63,7 +63,13 @@ impl ExtremeAllBackward {
 
 impl Backward for ExtremeAllBackward {
     fn backward(&self, g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-        let mask = self.x.get().eq(self.out.get()).to_dtype(g.dtype());
+        let (x, out) = (self.x.get(), self.out.get());
+        // A NaN result came from NaN inputs: they share the gradient (NaN != NaN).
+        let nan = x
+            .ne(x)
+            .to_dtype(DType::U8)
+            .mul(out.ne(out).to_dtype(DType::U8));
+        let mask = x.eq(out).to_dtype(DType::U8).add(nan).to_dtype(g.dtype());
         let count = mask.sum();
         vec![Some(mask * (g / count))]
     }
