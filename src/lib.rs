@@ -20,6 +20,8 @@ mod device;
 mod dtype;
 pub mod error;
 pub mod io;
+pub mod nn;
+pub mod optim;
 mod layout;
 mod tensor;
 

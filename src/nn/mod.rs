@@ -1,0 +1,2 @@
+//! Neural-network building blocks, as `torch.nn`: stateless ops in [`functional`].
+pub mod functional;
