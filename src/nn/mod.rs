@@ -1,2 +1,15 @@
-//! Neural-network building blocks, as `torch.nn`: stateless ops in [`functional`].
+//! Neural-network building blocks, as `torch.nn`: the [`Module`] trait, [`Parameter`],
+//! layers, initialisation ([`init`]) and stateless ops in [`functional`].
 pub mod functional;
+pub mod init;
+mod layers;
+mod module;
+mod parameter;
+mod sequential;
+mod state_dict;
+
+pub use layers::{Flatten, Lambda, Linear, ReLU, Sigmoid, Tanh};
+pub use module::Module;
+pub use parameter::Parameter;
+pub use sequential::Sequential;
+pub use state_dict::StateDict;

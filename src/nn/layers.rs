@@ -1,0 +1,167 @@
+//! Simple layers: Linear, activations, Flatten, and Lambda for any closure.
+use super::{Module, Parameter, init};
+use crate::Tensor;
+
+/// `y = x W^T + b`, like `torch.nn.Linear`, with PyTorch's default initialisation
+/// (weight Kaiming-uniform with `a = sqrt(5)`, bias uniform in `±1/sqrt(in_features)`).
+///
+/// ```
+/// use firelight::nn::{Linear, Module};
+/// let lin = Linear::new(784, 10);
+/// assert_eq!(lin.weight.shape(), &[10, 784]);
+/// let y = lin.forward(&firelight::Tensor::zeros(&[64, 784]));
+/// assert_eq!(y.shape(), &[64, 10]);
+/// ```
+pub struct Linear {
+    /// `[out_features, in_features]`.
+    pub weight: Parameter,
+    /// `[out_features]`, or `None` after [`Linear::no_bias`].
+    pub bias: Option<Parameter>,
+}
+
+impl Linear {
+    /// A linear layer from `in_features` to `out_features`, with a bias.
+    pub fn new(in_features: usize, out_features: usize) -> Linear {
+        let weight = Tensor::zeros(&[out_features, in_features]);
+        init::kaiming_uniform_(&weight, 5f64.sqrt(), init::FanMode::FanIn);
+        let bias = Tensor::zeros(&[out_features]);
+        let bound = if in_features > 0 {
+            1.0 / (in_features as f64).sqrt()
+        } else {
+            0.0
+        };
+        init::uniform_(&bias, -bound, bound);
+        Linear {
+            weight: Parameter::new(weight),
+            bias: Some(Parameter::new(bias)),
+        }
+    }
+
+    /// The same layer without a bias (`bias=False`).
+    pub fn no_bias(mut self) -> Linear {
+        self.bias = None;
+        self
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let y = x.matmul(&self.weight.t());
+        match &self.bias {
+            Some(b) => y + &**b,
+            None => y,
+        }
+    }
+
+    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
+        let mut p = vec![("weight".to_string(), self.weight.tensor().clone())];
+        if let Some(b) = &self.bias {
+            p.push(("bias".to_string(), b.tensor().clone()));
+        }
+        p
+    }
+}
+
+/// `max(x, 0)` as a layer.
+///
+/// ```
+/// use firelight::nn::{Module, ReLU};
+/// let y = ReLU.forward(&firelight::Tensor::from_vec(vec![-1.0f32, 1.0], &[2]));
+/// assert_eq!(y.to_vec::<f32>(), vec![0.0, 1.0]);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReLU;
+
+impl Module for ReLU {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x.relu()
+    }
+}
+
+/// The logistic sigmoid as a layer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sigmoid;
+
+impl Module for Sigmoid {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x.sigmoid()
+    }
+}
+
+/// The hyperbolic tangent as a layer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tanh;
+
+impl Module for Tanh {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x.tanh()
+    }
+}
+
+/// Flattens dims `start_dim..=end_dim` (default: all but the batch dim), like
+/// `torch.nn.Flatten`.
+///
+/// ```
+/// use firelight::nn::{Flatten, Module};
+/// let y = Flatten::new().forward(&firelight::Tensor::zeros(&[64, 10, 1, 1]));
+/// assert_eq!(y.shape(), &[64, 10]);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Flatten {
+    start_dim: i64,
+    end_dim: i64,
+}
+
+impl Flatten {
+    /// Flattens everything after the batch dim.
+    pub fn new() -> Flatten {
+        Flatten {
+            start_dim: 1,
+            end_dim: -1,
+        }
+    }
+
+    /// Flattens the given range of dims.
+    pub fn dims(start_dim: i64, end_dim: i64) -> Flatten {
+        Flatten { start_dim, end_dim }
+    }
+}
+
+impl Default for Flatten {
+    fn default() -> Flatten {
+        Flatten::new()
+    }
+}
+
+impl Module for Flatten {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x.flatten(self.start_dim, self.end_dim)
+    }
+}
+
+/// Any function of a tensor as a layer: the tutorial's `Lambda`.
+///
+/// ```
+/// use firelight::nn::{Lambda, Module};
+/// use firelight::Tensor;
+/// let preprocess = Lambda::new(|x: &Tensor| x.view(&[-1, 1, 28, 28]));
+/// assert_eq!(preprocess.forward(&Tensor::zeros(&[64, 784])).shape(), &[64, 1, 28, 28]);
+/// ```
+pub struct Lambda {
+    func: Box<dyn Fn(&Tensor) -> Tensor + Send + Sync>,
+}
+
+impl Lambda {
+    /// Wraps `func`.
+    pub fn new(func: impl Fn(&Tensor) -> Tensor + Send + Sync + 'static) -> Lambda {
+        Lambda {
+            func: Box::new(func),
+        }
+    }
+}
+
+impl Module for Lambda {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        (self.func)(x)
+    }
+}
