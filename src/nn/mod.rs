@@ -8,6 +8,7 @@ mod parameter;
 mod sequential;
 mod state_dict;
 
+pub use firelight_derive::Module;
 pub use layers::{Flatten, Lambda, Linear, ReLU, Sigmoid, Tanh};
 pub use module::Module;
 pub use parameter::Parameter;
