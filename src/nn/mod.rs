@@ -1,5 +1,6 @@
 //! Neural-network building blocks, as `torch.nn`: the [`Module`] trait, [`Parameter`],
 //! layers, initialisation ([`init`]) and stateless ops in [`functional`].
+mod batchnorm;
 pub mod functional;
 pub mod init;
 mod layers;
@@ -8,6 +9,7 @@ mod parameter;
 mod sequential;
 mod state_dict;
 
+pub use batchnorm::{BatchNorm1d, BatchNorm2d};
 pub use firelight_derive::Module;
 pub use layers::{Flatten, Lambda, Linear, ReLU, Sigmoid, Tanh};
 pub use module::Module;
