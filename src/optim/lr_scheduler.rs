@@ -434,42 +434,90 @@ impl OneCycleBuilder {
         self
     }
     /// The fraction of steps spent raising the learning rate (default 0.3).
+    ///
+    /// ```
+    /// use firelight::optim::lr_scheduler::{Anneal, OneCycleLR};
+    /// let _b = OneCycleLR::builder(0.1, 100).pct_start(0.25);
+    /// # let _ = Anneal::Cos;
+    /// ```
     pub fn pct_start(mut self, pct_start: f64) -> Self {
         self.pct_start = pct_start;
         self
     }
     /// Cosine (default) or linear annealing.
+    ///
+    /// ```
+    /// use firelight::optim::lr_scheduler::{Anneal, OneCycleLR};
+    /// let _b = OneCycleLR::builder(0.1, 100).anneal_strategy(Anneal::Linear);
+    /// # let _ = Anneal::Cos;
+    /// ```
     pub fn anneal_strategy(mut self, anneal: Anneal) -> Self {
         self.anneal = anneal;
         self
     }
     /// Whether to cycle momentum (`momentum` or `beta1`) inversely to the learning rate
     /// (default true).
+    ///
+    /// ```
+    /// use firelight::optim::lr_scheduler::{Anneal, OneCycleLR};
+    /// let _b = OneCycleLR::builder(0.1, 100).cycle_momentum(false);
+    /// # let _ = Anneal::Cos;
+    /// ```
     pub fn cycle_momentum(mut self, cycle: bool) -> Self {
         self.cycle_momentum = cycle;
         self
     }
     /// The lowest momentum of the cycle (default 0.85).
+    ///
+    /// ```
+    /// use firelight::optim::lr_scheduler::{Anneal, OneCycleLR};
+    /// let _b = OneCycleLR::builder(0.1, 100).base_momentum(0.8);
+    /// # let _ = Anneal::Cos;
+    /// ```
     pub fn base_momentum(mut self, m: f64) -> Self {
         self.base_momentum = m;
         self
     }
     /// The highest momentum of the cycle (default 0.95).
+    ///
+    /// ```
+    /// use firelight::optim::lr_scheduler::{Anneal, OneCycleLR};
+    /// let _b = OneCycleLR::builder(0.1, 100).max_momentum(0.9);
+    /// # let _ = Anneal::Cos;
+    /// ```
     pub fn max_momentum(mut self, m: f64) -> Self {
         self.max_momentum = m;
         self
     }
     /// The initial learning rate is `max_lr / div_factor` (default 25).
+    ///
+    /// ```
+    /// use firelight::optim::lr_scheduler::{Anneal, OneCycleLR};
+    /// let _b = OneCycleLR::builder(0.1, 100).div_factor(10.0);
+    /// # let _ = Anneal::Cos;
+    /// ```
     pub fn div_factor(mut self, d: f64) -> Self {
         self.div_factor = d;
         self
     }
     /// The final learning rate is the initial one divided by this (default 1e4).
+    ///
+    /// ```
+    /// use firelight::optim::lr_scheduler::{Anneal, OneCycleLR};
+    /// let _b = OneCycleLR::builder(0.1, 100).final_div_factor(100.0);
+    /// # let _ = Anneal::Cos;
+    /// ```
     pub fn final_div_factor(mut self, d: f64) -> Self {
         self.final_div_factor = d;
         self
     }
     /// Falls back to the initial rate before annealing to the final one (default false).
+    ///
+    /// ```
+    /// use firelight::optim::lr_scheduler::{Anneal, OneCycleLR};
+    /// let _b = OneCycleLR::builder(0.1, 100).three_phase(true);
+    /// # let _ = Anneal::Cos;
+    /// ```
     pub fn three_phase(mut self, three_phase: bool) -> Self {
         self.three_phase = three_phase;
         self
@@ -481,6 +529,15 @@ impl OneCycleBuilder {
     /// If `total_steps` is 0, `pct_start` is outside `[0, 1]`, the number of `max_lr`
     /// values differs from the number of groups, or momentum cycling is on and the
     /// optimizer has neither `momentum` nor `beta1`.
+    ///
+    /// ```
+    /// use firelight::optim::{Adam, Optimizer};
+    /// use firelight::optim::lr_scheduler::OneCycleLR;
+    /// let w = firelight::Tensor::zeros(&[1]).requires_grad_(true);
+    /// let mut opt = Adam::new(vec![w], 1e-3);
+    /// let _s = OneCycleLR::builder(0.01, 100).build(&mut opt);
+    /// assert_eq!(opt.param_groups()[0].get("beta1"), Some(0.95));
+    /// ```
     pub fn build(self, optimizer: &mut dyn Optimizer) -> OneCycleLR {
         assert!(
             self.total_steps > 0,
