@@ -397,11 +397,11 @@ pub fn binary_cross_entropy_with_logits_with(
         Some(pw) => (pw - 1.0) * target + 1.0,
         None => target.ones_like(),
     };
-    let mut loss = (1.0 - target) * input + pos * softplus_neg;
-    if let Some(w) = &options.weight {
-        loss = loss * w;
-    }
-    options.reduction.apply(loss)
+    let loss = (1.0 - target) * input + pos * softplus_neg;
+    options.reduction.apply(match &options.weight {
+        Some(w) => loss * w,
+        None => loss,
+    })
 }
 
 /// `x @ weight.t() + bias`, like `F.linear`, with PyTorch's weight layout `[out, in]`.
