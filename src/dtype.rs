@@ -137,6 +137,7 @@ pub(crate) mod num_like {
         fn powf(self, e: Self) -> Self;
         fn is_nan(self) -> bool;
         fn from_f64c(v: f64) -> Self;
+        fn to_f64c(self) -> f64;
         const NEG_INF: Self;
         const INF: Self;
     }
@@ -174,6 +175,10 @@ pub(crate) mod num_like {
                 #[inline]
                 fn from_f64c(v: f64) -> Self {
                     v as $t
+                }
+                #[inline]
+                fn to_f64c(self) -> f64 {
+                    self as f64
                 }
                 const NEG_INF: Self = <$t>::NEG_INFINITY;
                 const INF: Self = <$t>::INFINITY;

@@ -19,6 +19,8 @@ pub(crate) enum UnaryOp {
     Relu,
     Sigmoid,
     Tanh,
+    /// The error function (computed in f64).
+    Erf,
     /// `x ** e` for a scalar exponent.
     PowScalar(f64),
     /// Clamp into `[lo, hi]`; an infinite bound means none.
@@ -58,6 +60,22 @@ pub(crate) enum ReduceOp {
     Min,
     ArgMax,
     ArgMin,
+}
+
+/// What the fused class-index loss kernels compute over an `[n, c, inner]` input with an
+/// `[n, inner]` int64 target: per sample, `-sum_k q_k logp_k` with the target distribution
+/// `q_k = (1 - smoothing) w[t] [k == t] + smoothing / c * w[k]` (0 where `t ==
+/// ignore_index`); `logp` is `log_softmax(x)` over the classes, or `x` itself for nll.
+#[derive(Clone, Debug)]
+pub(crate) struct ClassLoss {
+    pub n: usize,
+    pub c: usize,
+    pub inner: usize,
+    pub ignore_index: i64,
+    pub smoothing: f64,
+    pub log_softmax: bool,
+    /// The op name for panic messages.
+    pub op: &'static str,
 }
 
 /// The memory behind one or more tensors (views share it).
@@ -207,6 +225,44 @@ impl Storage {
         match (index, src) {
             (Storage::Cpu(i), Storage::Cpu(s)) => {
                 Storage::Cpu(CpuStorage::index_add(shape, dim, i, il, s, sl))
+            }
+        }
+    }
+
+    /// Per-sample losses and per-sample target weights (0 where ignored), `[n * inner]`.
+    pub fn class_loss(
+        &self,
+        l: &Layout,
+        target: &Storage,
+        tl: &Layout,
+        weight: Option<(&Storage, &Layout)>,
+        spec: &ClassLoss,
+    ) -> (Storage, Storage) {
+        let w = weight.map(|(w, wl)| (w.cpu(), wl));
+        match (self, target) {
+            (Storage::Cpu(x), Storage::Cpu(t)) => {
+                let (a, b) = x.class_loss(l, t, tl, w, spec);
+                (Storage::Cpu(a), Storage::Cpu(b))
+            }
+        }
+    }
+
+    /// The input gradient of [`Storage::class_loss`] given each per-sample loss's gradient.
+    #[allow(clippy::too_many_arguments)]
+    pub fn class_loss_backward(
+        &self,
+        l: &Layout,
+        target: &Storage,
+        tl: &Layout,
+        weight: Option<(&Storage, &Layout)>,
+        grad: &Storage,
+        gl: &Layout,
+        spec: &ClassLoss,
+    ) -> Storage {
+        let w = weight.map(|(w, wl)| (w.cpu(), wl));
+        match (self, target, grad) {
+            (Storage::Cpu(x), Storage::Cpu(t), Storage::Cpu(g)) => {
+                Storage::Cpu(x.class_loss_backward(l, t, tl, w, g, gl, spec))
             }
         }
     }

@@ -295,6 +295,19 @@ impl Tensor {
         self.unary(UnaryOp::Relu, "ReluBackward0")
     }
 
+    /// The error function `erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt`, like
+    /// `torch.erf`.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::from_vec(vec![0.0f64, 1.0, -2.0], &[3]);
+    /// let y = x.erf().to_vec::<f64>();
+    /// assert!((y[1] - 0.8427007929497149).abs() < 1e-15);
+    /// assert!((y[2] + 0.9953222650189527).abs() < 1e-15);
+    /// ```
+    pub fn erf(&self) -> Tensor {
+        self.float_unary(UnaryOp::Erf, "ErfBackward0")
+    }
+
     /// `1 / (1 + e ** -self)`.
     pub fn sigmoid(&self) -> Tensor {
         self.float_unary(UnaryOp::Sigmoid, "SigmoidBackward0")

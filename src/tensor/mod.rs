@@ -118,6 +118,22 @@ impl Tensor {
         Tensor::from_parts(out.0.storage.clone(), out.0.layout.clone(), Some(node))
     }
 
+    /// Records `out` (computed from `inputs` without recording, e.g. under `no_grad`) as
+    /// one op named `name` with backward `rule`: composite forwards get their own node.
+    pub(crate) fn record_op(
+        out: Tensor,
+        name: &'static str,
+        inputs: &[&Tensor],
+        rule: impl FnOnce(&Tensor) -> Box<dyn Backward>,
+    ) -> Tensor {
+        let out = out.detach();
+        if !autograd::needs_grad(inputs) {
+            return out;
+        }
+        let node = autograd::make_node(name, inputs, rule(&out));
+        Tensor::from_parts(out.0.storage.clone(), out.0.layout.clone(), Some(node))
+    }
+
     /// A view of this tensor's storage with another layout, recorded as an op.
     pub(crate) fn view_op(
         &self,

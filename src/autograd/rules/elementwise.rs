@@ -17,7 +17,7 @@ impl UnaryBackward {
         );
         let uses_x = matches!(
             op,
-            UnaryOp::Log | UnaryOp::Abs | UnaryOp::PowScalar(_) | UnaryOp::Clamp(..)
+            UnaryOp::Log | UnaryOp::Abs | UnaryOp::Erf | UnaryOp::PowScalar(_) | UnaryOp::Clamp(..)
         );
         UnaryBackward {
             op,
@@ -41,6 +41,7 @@ impl Backward for UnaryBackward {
             UnaryOp::Relu => Tensor::where_(&out().gt(0.0), g, &g.zeros_like()),
             UnaryOp::Sigmoid => g * out() * (1.0 - out()),
             UnaryOp::Tanh => g * (1.0 - out().pow(2)),
+            UnaryOp::Erf => g * x().pow(2).neg().exp() * std::f64::consts::FRAC_2_SQRT_PI,
             UnaryOp::PowScalar(0.0) => g.zeros_like(),
             UnaryOp::PowScalar(e) => g * x().pow(e - 1.0) * e,
             UnaryOp::Clamp(lo, hi) => {

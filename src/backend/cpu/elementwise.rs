@@ -118,6 +118,7 @@ fn unary_float<T: Float + Default>(x: &[T], l: &Layout, op: UnaryOp) -> Vec<T> {
         UnaryOp::Relu => map(x, l, |v| if v <= zero { zero } else { v }),
         UnaryOp::Sigmoid => map(x, l, |v| one / (one + (-v).exp())),
         UnaryOp::Tanh => map(x, l, |v| v.tanh()),
+        UnaryOp::Erf => map(x, l, |v| T::from_f64c(erf(v.to_f64c()))),
         UnaryOp::PowScalar(2.0) => map(x, l, |v| v * v),
         UnaryOp::PowScalar(0.5) => map(x, l, |v| v.sqrt()),
         UnaryOp::PowScalar(1.0) => map(x, l, |v| v),
@@ -147,6 +148,38 @@ fn unary_float<T: Float + Default>(x: &[T], l: &Layout, op: UnaryOp) -> Vec<T> {
             }
         }),
     }
+}
+
+/// The error function, accurate to f64 rounding: a positive-term series
+/// `erf(x) = 2/sqrt(pi) e^(-x^2) sum 2^n x^(2n+1) / (1*3*...*(2n+1))` below |x| = 3 (no
+/// cancellation), and erfc's continued fraction above.
+pub(crate) fn erf(x: f64) -> f64 {
+    let a = x.abs();
+    if x.is_nan() {
+        return x;
+    }
+    let r = if a < 3.0 {
+        let (mut term, mut sum, mut k) = (a, a, 0.0);
+        loop {
+            k += 1.0;
+            term *= 2.0 * a * a / (2.0 * k + 1.0);
+            sum += term;
+            if term < sum * 1e-17 {
+                break;
+            }
+        }
+        std::f64::consts::FRAC_2_SQRT_PI * (-a * a).exp() * sum
+    } else if a < 6.5 {
+        // erfc(a) = e^(-a^2)/sqrt(pi) / (a + (1/2)/(a + 1/(a + (3/2)/(a + ...))))
+        let mut f = a;
+        for k in (1..=60).rev() {
+            f = a + (k as f64 / 2.0) / f;
+        }
+        1.0 - (-a * a).exp() / std::f64::consts::PI.sqrt() / f
+    } else {
+        1.0
+    };
+    if x < 0.0 { -r } else { r }
 }
 
 fn unary_i64(x: &[i64], l: &Layout, op: UnaryOp) -> Vec<i64> {

@@ -1,6 +1,7 @@
 //! The CPU backend: one `Vec` per dtype, and generic kernels in the files beside this.
 mod elementwise;
 mod index;
+mod loss;
 mod matmul;
 mod reduce;
 
@@ -184,6 +185,31 @@ impl CpuStorage {
             CpuStorage::U8(v) => to!(v),
             CpuStorage::Bool(v) => to!(v),
         }
+    }
+
+    pub fn class_loss(
+        &self,
+        l: &Layout,
+        t: &CpuStorage,
+        tl: &Layout,
+        w: Option<(&CpuStorage, &Layout)>,
+        spec: &super::ClassLoss,
+    ) -> (CpuStorage, CpuStorage) {
+        loss::class_loss(self, l, t, tl, w, spec)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn class_loss_backward(
+        &self,
+        l: &Layout,
+        t: &CpuStorage,
+        tl: &Layout,
+        w: Option<(&CpuStorage, &Layout)>,
+        g: &CpuStorage,
+        gl: &Layout,
+        spec: &super::ClassLoss,
+    ) -> CpuStorage {
+        loss::class_loss_backward(self, l, t, tl, w, g, gl, spec)
     }
 
     pub fn unary(&self, l: &Layout, op: UnaryOp) -> CpuStorage {

@@ -1,1 +1,150 @@
-//! (filled by the nn issue)
+//! Activation functions, as in `torch.nn.functional`.
+use crate::autograd::Saved;
+use crate::autograd::rules::activation::{GeluBackward, LogSoftmaxBackward, SoftmaxBackward};
+use crate::tensor::wrap_dim;
+use crate::{Tensor, no_grad};
+
+/// `max(x, 0)` elementwise, like `F.relu`.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::from_vec(vec![-1.0f32, 0.0, 2.0], &[3]);
+/// assert_eq!(F::relu(&x).to_vec::<f32>(), vec![0.0, 0.0, 2.0]);
+/// ```
+pub fn relu(x: &Tensor) -> Tensor {
+    x.relu()
+}
+
+/// `x` where `x > 0`, else `negative_slope * x`, like `F.leaky_relu` (PyTorch's default
+/// slope is `0.01`).
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::from_vec(vec![-2.0f32, 3.0], &[2]);
+/// assert_eq!(F::leaky_relu(&x, 0.01).to_vec::<f32>(), vec![-0.02, 3.0]);
+/// ```
+pub fn leaky_relu(x: &Tensor, negative_slope: f64) -> Tensor {
+    Tensor::where_(&x.gt(0.0), x, &(x * negative_slope))
+}
+
+/// The Gaussian error linear unit in its exact form `x * Phi(x) = x/2 * (1 + erf(x/sqrt 2))`,
+/// PyTorch's default for `F.gelu`.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::from_vec(vec![-1.0f64, 0.0, 1.0], &[3]);
+/// let y = F::gelu(&x).to_vec::<f64>();
+/// assert!((y[0] + 0.15865525393145707).abs() < 1e-15);
+/// assert!((y[2] - 0.8413447460685429).abs() < 1e-15);
+/// ```
+pub fn gelu(x: &Tensor) -> Tensor {
+    let x = x.to_dtype(x.float_dtype());
+    let out = {
+        let _g = no_grad();
+        &x * ((&x * std::f64::consts::FRAC_1_SQRT_2).erf() + 1.0) * 0.5
+    };
+    Tensor::record_op(out, "GeluBackward0", &[&x], |_| {
+        Box::new(GeluBackward { x: Saved::new(&x) })
+    })
+}
+
+/// `1 / (1 + exp(-x))`, like `F.sigmoid`.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// assert_eq!(F::sigmoid(&Tensor::zeros(&[2])).to_vec::<f32>(), vec![0.5, 0.5]);
+/// ```
+pub fn sigmoid(x: &Tensor) -> Tensor {
+    x.sigmoid()
+}
+
+/// The hyperbolic tangent, like `F.tanh`.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// assert_eq!(F::tanh(&Tensor::zeros(&[2])).to_vec::<f32>(), vec![0.0, 0.0]);
+/// ```
+pub fn tanh(x: &Tensor) -> Tensor {
+    x.tanh()
+}
+
+/// `exp(x) / sum(exp(x))` along `dim`, computed stably, like `F.softmax(x, dim)`.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::from_vec(vec![1000.0f32, 1000.0, 0.0, 0.0], &[2, 2]);
+/// assert_eq!(F::softmax(&x, 1).to_vec::<f32>(), vec![0.5; 4]);
+/// ```
+///
+/// # Panics
+/// If `dim` is out of range.
+pub fn softmax(x: &Tensor, dim: i64) -> Tensor {
+    let d = wrap_dim(dim, x.dim(), "softmax") as i64;
+    let x = x.to_dtype(x.float_dtype());
+    let out = {
+        let _g = no_grad();
+        (&x - x.logsumexp(d, true)).exp()
+    };
+    Tensor::record_op(out, "SoftmaxBackward0", &[&x], |out| {
+        Box::new(SoftmaxBackward {
+            out: Saved::new(out),
+            dim: d,
+        })
+    })
+}
+
+/// `x - log(sum(exp(x)))` along `dim`, computed stably, like `F.log_softmax(x, dim)`.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::from_vec(vec![1000.0f32, 1000.0], &[1, 2]);
+/// let y = F::log_softmax(&x, 1).to_vec::<f32>();
+/// assert!((y[0] + 2f32.ln()).abs() < 1e-6);
+/// ```
+///
+/// # Panics
+/// If `dim` is out of range.
+pub fn log_softmax(x: &Tensor, dim: i64) -> Tensor {
+    let d = wrap_dim(dim, x.dim(), "log_softmax") as i64;
+    let x = x.to_dtype(x.float_dtype());
+    let out = {
+        let _g = no_grad();
+        &x - x.logsumexp(d, true)
+    };
+    Tensor::record_op(out, "LogSoftmaxBackward0", &[&x], |out| {
+        Box::new(LogSoftmaxBackward {
+            out: Saved::new(out),
+            dim: d,
+        })
+    })
+}
+
+/// Inverted dropout, like `F.dropout(x, p, training)`: in training, each element is zeroed
+/// with probability `p` (drawn from the global generator, see [`crate::manual_seed`]) and
+/// the rest are scaled by `1 / (1 - p)`; `p = 0` or `training = false` returns `x`
+/// unchanged, `p = 1` gives zeros.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::ones(&[1000]);
+/// let y = F::dropout(&x, 0.5, true).to_vec::<f32>();
+/// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));
+/// assert_eq!(F::dropout(&x, 0.5, false).to_vec::<f32>(), vec![1.0; 1000]);
+/// ```
+///
+/// # Panics
+/// If `p` is not in `[0, 1]`.
+pub fn dropout(x: &Tensor, p: f64, training: bool) -> Tensor {
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "dropout: probability has to be between 0 and 1, but got {p}"
+    );
+    if !training || p == 0.0 {
+        return x.clone();
+    }
+    if p == 1.0 {
+        return x * 0.0;
+    }
+    let keep = Tensor::rand(x.shape()).ge(p).to_dtype(x.float_dtype());
+    x * (keep / (1.0 - p))
+}
