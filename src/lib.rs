@@ -20,9 +20,9 @@ mod device;
 mod dtype;
 pub mod error;
 pub mod io;
+mod layout;
 pub mod nn;
 pub mod optim;
-mod layout;
 mod tensor;
 
 pub use autograd::{enable_grad, is_grad_enabled, no_grad};

@@ -1,7 +1,9 @@
 //! The CPU backend: one `Vec` per dtype, and generic kernels in the files beside this.
+pub(crate) mod conv;
 mod elementwise;
 mod index;
 mod matmul;
+pub(crate) mod pool;
 mod reduce;
 
 use super::{BinaryOp, CmpOp, ReduceOp, UnaryOp};

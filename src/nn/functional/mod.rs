@@ -4,7 +4,9 @@ mod conv;
 mod loss;
 mod pool;
 
+#[allow(unused_imports)] // empty until the nn issue fills it
 pub use activation::*;
 pub use conv::*;
+#[allow(unused_imports)] // empty until the nn issue fills it
 pub use loss::*;
 pub use pool::*;
