@@ -101,8 +101,9 @@ fn im2col<T: Float>(xs: &[T], g: &Conv2dGeom, cg: usize, col: &mut [T], rs: usiz
                     if g.sw == 1 {
                         dst[lo..hi].copy_from_slice(&src[start..start + hi - lo]);
                     } else {
-                        for (i, d) in dst[lo..hi].iter_mut().enumerate() {
-                            *d = src[start + i * g.sw];
+                        let taps = src[start..].iter().step_by(g.sw);
+                        for (d, &s) in dst[lo..hi].iter_mut().zip(taps) {
+                            *d = s;
                         }
                     }
                 }
@@ -138,8 +139,8 @@ fn col2im<T: Float>(col: &[T], g: &Conv2dGeom, cg: usize, xs: &mut [T]) {
                             *d = *d + s;
                         }
                     } else {
-                        for (i, &s) in src.iter().enumerate() {
-                            let d = &mut dst[start + i * g.sw];
+                        let taps = dst[start..].iter_mut().step_by(g.sw);
+                        for (d, &s) in taps.zip(src) {
                             *d = *d + s;
                         }
                     }
