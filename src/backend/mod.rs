@@ -295,6 +295,12 @@ impl Storage {
         Storage::Cpu(cpu::conv::conv2d_weight_grad(gy, l, x, xl, g))
     }
 
+    /// The bias gradient `[o]` from the output gradient (`self`).
+    pub fn conv2d_bias_grad(&self, l: &Layout, g: &Conv2dGeom) -> Storage {
+        let Storage::Cpu(gy) = self;
+        Storage::Cpu(cpu::conv::conv2d_bias_grad(gy, l, g))
+    }
+
     pub fn avg_pool2d(&self, l: &Layout, g: &Pool2dGeom, count_include_pad: bool) -> Storage {
         let Storage::Cpu(x) = self;
         Storage::Cpu(cpu::pool::avg_pool2d(x, l, g, count_include_pad))

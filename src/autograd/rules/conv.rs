@@ -54,7 +54,10 @@ impl Backward for ConvolutionBackward {
         });
         let mut out = vec![dx, dw];
         if needs.len() == 3 {
-            out.push(needs[2].then(|| g.sum_dim(vec![0i64, 2, 3], false)));
+            out.push(needs[2].then(|| {
+                let s = g.storage().conv2d_bias_grad(g.layout(), geo);
+                Tensor::from_storage(s, &[geo.o])
+            }));
         }
         out
     }

@@ -326,6 +326,37 @@ fn weight_grad<T: Float + Send + Sync + 'static>(gy: &[T], x: &[T], g: &Conv2dGe
     dw
 }
 
+/// Sums one plane with eight independent accumulators (so the loop vectorizes); the
+/// order is fixed, so the result is too.
+fn plane_sum<T: Float>(v: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = *a + x;
+        }
+    }
+    let mut total = T::ZERO;
+    for a in acc {
+        total = total + a;
+    }
+    for &x in chunks.remainder() {
+        total = total + x;
+    }
+    total
+}
+
+fn bias_grad<T: Float>(gy: &[T], g: &Conv2dGeom) -> Vec<T> {
+    let ohw = g.oh * g.ow;
+    let mut db = vec![T::ZERO; g.o];
+    for n in 0..g.n {
+        for (o, d) in db.iter_mut().enumerate() {
+            *d = *d + plane_sum(&gy[(n * g.o + o) * ohw..(n * g.o + o + 1) * ohw]);
+        }
+    }
+    db
+}
+
 macro_rules! by_float {
     ($dtype:expr, $op:literal, $T:ident => $body:expr) => {
         match $dtype {
@@ -383,4 +414,9 @@ pub(crate) fn conv2d_weight_grad(
     by_float!(gy.dtype(), "conv2d backward", T => {
         weight_grad::<T>(&typed::<T>(gy, gl, "grad"), &typed::<T>(x, xl, "input"), g)
     })
+}
+
+/// The bias gradient `[o]`: the output gradient summed over batch and positions.
+pub(crate) fn conv2d_bias_grad(gy: &CpuStorage, gl: &Layout, g: &Conv2dGeom) -> CpuStorage {
+    by_float!(gy.dtype(), "conv2d backward", T => bias_grad::<T>(&typed::<T>(gy, gl, "grad"), g))
 }
