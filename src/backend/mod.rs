@@ -267,3 +267,139 @@ impl Storage {
         }
     }
 }
+
+/// The sizes of one 2-D convolution: input `[n, c, h, w]`, weight `[o, c/groups, kh, kw]`,
+/// output `[n, o, oh, ow]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Conv2dGeom {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub groups: usize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+/// The sizes of one 2-D pooling over `planes` images of `[h, w]` into `[oh, ow]` (window,
+/// stride, padding and dilation are unused by adaptive pooling).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Pool2dGeom {
+    pub planes: usize,
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+/// Convolution and pooling: fused kernels with their own backward kernels.
+impl Storage {
+    /// `[n, o, oh, ow]` from input, weight and optional bias (`[o]`).
+    pub fn conv2d(
+        &self,
+        l: &Layout,
+        w: &Storage,
+        wl: &Layout,
+        b: Option<(&Storage, &Layout)>,
+        g: &Conv2dGeom,
+    ) -> Storage {
+        let Storage::Cpu(x) = self;
+        let Storage::Cpu(w) = w;
+        let b = b.map(|(Storage::Cpu(b), bl)| (b, bl));
+        Storage::Cpu(cpu::conv::conv2d(x, l, w, wl, b, g))
+    }
+
+    /// The input gradient `[n, c, h, w]` from the output gradient (`self`) and the weight.
+    pub fn conv2d_input_grad(
+        &self,
+        l: &Layout,
+        w: &Storage,
+        wl: &Layout,
+        g: &Conv2dGeom,
+    ) -> Storage {
+        let (Storage::Cpu(gy), Storage::Cpu(w)) = (self, w);
+        Storage::Cpu(cpu::conv::conv2d_input_grad(gy, l, w, wl, g))
+    }
+
+    /// The weight gradient `[o, c/groups, kh, kw]` from the output gradient (`self`) and
+    /// the input.
+    pub fn conv2d_weight_grad(
+        &self,
+        l: &Layout,
+        x: &Storage,
+        xl: &Layout,
+        g: &Conv2dGeom,
+    ) -> Storage {
+        let (Storage::Cpu(gy), Storage::Cpu(x)) = (self, x);
+        Storage::Cpu(cpu::conv::conv2d_weight_grad(gy, l, x, xl, g))
+    }
+
+    /// The bias gradient `[o]` from the output gradient (`self`).
+    pub fn conv2d_bias_grad(&self, l: &Layout, g: &Conv2dGeom) -> Storage {
+        let Storage::Cpu(gy) = self;
+        Storage::Cpu(cpu::conv::conv2d_bias_grad(gy, l, g))
+    }
+
+    pub fn avg_pool2d(&self, l: &Layout, g: &Pool2dGeom, count_include_pad: bool) -> Storage {
+        let Storage::Cpu(x) = self;
+        Storage::Cpu(cpu::pool::avg_pool2d(x, l, g, count_include_pad))
+    }
+
+    /// The input gradient of `avg_pool2d` from the output gradient (`self`).
+    pub fn avg_pool2d_backward(
+        &self,
+        l: &Layout,
+        g: &Pool2dGeom,
+        count_include_pad: bool,
+    ) -> Storage {
+        let Storage::Cpu(gy) = self;
+        Storage::Cpu(cpu::pool::avg_pool2d_backward(gy, l, g, count_include_pad))
+    }
+
+    /// The maxima and their flat `h*w` indices within each plane (as PyTorch's).
+    pub fn max_pool2d(&self, l: &Layout, g: &Pool2dGeom) -> (Storage, Storage) {
+        let Storage::Cpu(x) = self;
+        let (v, i) = cpu::pool::max_pool2d(x, l, g);
+        (Storage::Cpu(v), Storage::Cpu(i))
+    }
+
+    /// The input gradient of `max_pool2d` from the output gradient (`self`) and indices.
+    pub fn max_pool2d_backward(
+        &self,
+        l: &Layout,
+        idx: &Storage,
+        il: &Layout,
+        g: &Pool2dGeom,
+    ) -> Storage {
+        let (Storage::Cpu(gy), Storage::Cpu(i)) = (self, idx);
+        Storage::Cpu(cpu::pool::max_pool2d_backward(gy, l, i, il, g))
+    }
+
+    pub fn adaptive_avg_pool2d(&self, l: &Layout, g: &Pool2dGeom) -> Storage {
+        let Storage::Cpu(x) = self;
+        Storage::Cpu(cpu::pool::adaptive_avg_pool2d(x, l, g))
+    }
+
+    /// The input gradient of `adaptive_avg_pool2d` from the output gradient (`self`).
+    pub fn adaptive_avg_pool2d_backward(&self, l: &Layout, g: &Pool2dGeom) -> Storage {
+        let Storage::Cpu(gy) = self;
+        Storage::Cpu(cpu::pool::adaptive_avg_pool2d_backward(gy, l, g))
+    }
+}

@@ -2,6 +2,7 @@
 //! gradient of the op's output and returns one gradient per input (or `None` where that
 //! input needs none). Rules use ordinary tensor ops and run under `no_grad`.
 pub(crate) mod activation;
+pub(crate) mod conv;
 pub(crate) mod elementwise;
 pub(crate) mod index;
 pub(crate) mod linalg;

@@ -1,8 +1,10 @@
 //! The CPU backend: one `Vec` per dtype, and generic kernels in the files beside this.
+pub(crate) mod conv;
 mod elementwise;
 mod index;
 mod loss;
 mod matmul;
+pub(crate) mod pool;
 mod reduce;
 
 use super::{BinaryOp, CmpOp, ReduceOp, UnaryOp};

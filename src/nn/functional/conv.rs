@@ -1,1 +1,256 @@
-//! (filled by the nn issue)
+//! Convolution, as `torch.nn.functional.conv2d`.
+use crate::Tensor;
+use crate::autograd::rules::conv::ConvolutionBackward;
+use crate::backend::{Conv2dGeom, Storage};
+
+/// A 2-D size given as one number for both dims or as `(h, w)`, like PyTorch's
+/// `int or tuple` arguments.
+///
+/// ```
+/// use firelight::nn::functional::IntoPair;
+/// assert_eq!(3.into_pair(), (3, 3));
+/// assert_eq!((2, 1).into_pair(), (2, 1));
+/// assert_eq!([2, 1].into_pair(), (2, 1));
+/// ```
+pub trait IntoPair {
+    /// The `(h, w)` pair.
+    fn into_pair(self) -> (usize, usize);
+}
+
+impl IntoPair for usize {
+    fn into_pair(self) -> (usize, usize) {
+        (self, self)
+    }
+}
+
+impl IntoPair for (usize, usize) {
+    fn into_pair(self) -> (usize, usize) {
+        self
+    }
+}
+
+impl IntoPair for [usize; 2] {
+    fn into_pair(self) -> (usize, usize) {
+        (self[0], self[1])
+    }
+}
+
+/// The options of [`conv2d`]; `Default` is PyTorch's: stride 1, padding 0, dilation 1,
+/// groups 1. Builder methods take one number or an `(h, w)` pair.
+///
+/// ```
+/// use firelight::nn::functional::Conv2dOptions;
+/// let o = Conv2dOptions::new().stride(2).padding(1);
+/// assert_eq!((o.stride, o.padding, o.dilation, o.groups), ((2, 2), (1, 1), (1, 1), 1));
+/// assert_eq!(Conv2dOptions::default().dilation((1, 2)).dilation, (1, 2));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dOptions {
+    /// Step between windows, `(h, w)`.
+    pub stride: (usize, usize),
+    /// Zeros added on both sides, `(h, w)`.
+    pub padding: (usize, usize),
+    /// Spacing between kernel elements, `(h, w)`.
+    pub dilation: (usize, usize),
+    /// Channel groups: input and output channels are split into this many independent
+    /// convolutions.
+    pub groups: usize,
+}
+
+impl Default for Conv2dOptions {
+    fn default() -> Self {
+        Conv2dOptions {
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+            groups: 1,
+        }
+    }
+}
+
+impl Conv2dOptions {
+    /// PyTorch's defaults (the same as `Default`).
+    ///
+    /// ```
+    /// use firelight::nn::functional::Conv2dOptions;
+    /// assert_eq!(Conv2dOptions::new(), Conv2dOptions::default());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the stride.
+    ///
+    /// ```
+    /// assert_eq!(firelight::nn::functional::Conv2dOptions::new().stride(2).stride, (2, 2));
+    /// ```
+    pub fn stride(mut self, s: impl IntoPair) -> Self {
+        self.stride = s.into_pair();
+        self
+    }
+
+    /// Sets the zero padding.
+    ///
+    /// ```
+    /// assert_eq!(firelight::nn::functional::Conv2dOptions::new().padding((1, 0)).padding, (1, 0));
+    /// ```
+    pub fn padding(mut self, p: impl IntoPair) -> Self {
+        self.padding = p.into_pair();
+        self
+    }
+
+    /// Sets the dilation.
+    ///
+    /// ```
+    /// assert_eq!(firelight::nn::functional::Conv2dOptions::new().dilation(2).dilation, (2, 2));
+    /// ```
+    pub fn dilation(mut self, d: impl IntoPair) -> Self {
+        self.dilation = d.into_pair();
+        self
+    }
+
+    /// Sets the number of groups.
+    ///
+    /// ```
+    /// assert_eq!(firelight::nn::functional::Conv2dOptions::new().groups(2).groups, 2);
+    /// ```
+    pub fn groups(mut self, g: usize) -> Self {
+        self.groups = g;
+        self
+    }
+}
+
+/// Runs `f` on a 4-D version of `x` (`[C, H, W]` gets a batch of one) and gives the
+/// result back the rank `x` had.
+pub(crate) fn batched(op: &str, x: &Tensor, f: impl FnOnce(&Tensor) -> Tensor) -> Tensor {
+    match x.dim() {
+        4 => f(x),
+        3 => f(&x.unsqueeze(0)).squeeze_dim(0),
+        _ => panic!(
+            "{op}: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape {:?}",
+            x.shape()
+        ),
+    }
+}
+
+/// 2-D convolution (cross-correlation, as PyTorch's) of `input` `[N, C, H, W]` (or
+/// `[C, H, W]`) with `weight` `[O, C/groups, kh, kw]`, plus an optional `bias` `[O]`;
+/// the result is `[N, O, oh, ow]` with `oh = (H + 2*pad - dil*(kh-1) - 1) / stride + 1`.
+/// Its `grad_fn` is `ConvolutionBackward0`.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::randn(&[64, 1, 28, 28]);
+/// let w = Tensor::randn(&[16, 1, 3, 3]).requires_grad_(true);
+/// let b = Tensor::zeros(&[16]).requires_grad_(true);
+/// let y = F::conv2d(&x, &w, Some(&b), &F::Conv2dOptions::new().stride(2).padding(1));
+/// assert_eq!(y.shape(), &[64, 16, 14, 14]);
+/// assert_eq!(y.grad_fn(), Some("ConvolutionBackward0"));
+/// y.sum().backward();
+/// assert_eq!(w.grad().unwrap().shape(), &[16, 1, 3, 3]);
+/// ```
+///
+/// # Panics
+/// On mismatched channels, dtypes or devices, a bias that is not `[O]`, groups that do
+/// not divide the channels, a zero stride or dilation, or a kernel larger than the padded
+/// input, naming the shapes.
+pub fn conv2d(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    opts: &Conv2dOptions,
+) -> Tensor {
+    batched("conv2d", input, |x| conv2d_4d(x, weight, bias, opts))
+}
+
+fn conv2d_4d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> Tensor {
+    let (xs, ws) = (x.shape(), w.shape());
+    if w.dim() != 4 {
+        panic!(
+            "conv2d: expected a 4-D weight [out_channels, in_channels/groups, kh, kw], got shape {ws:?}"
+        );
+    }
+    for (t, what) in [(w, "weight")].into_iter().chain(b.map(|b| (b, "bias"))) {
+        if t.dtype() != x.dtype() || t.device() != x.device() {
+            panic!(
+                "conv2d: input ({} on {}) and {what} ({} on {}) must have the same dtype and device",
+                x.dtype(),
+                x.device(),
+                t.dtype(),
+                t.device()
+            );
+        }
+    }
+    if !x.dtype().is_float() {
+        panic!("conv2d: expected a float input, got {}", x.dtype());
+    }
+    let groups = o.groups;
+    if groups == 0 || ws[0] % groups != 0 {
+        panic!(
+            "conv2d: out_channels ({}) of weight {ws:?} must be divisible by groups ({groups})",
+            ws[0]
+        );
+    }
+    if ws[1] * groups != xs[1] {
+        panic!(
+            "conv2d: given groups={groups}, weight of size {ws:?}, expected input{xs:?} to have {} channels, but got {} channels instead",
+            ws[1] * groups,
+            xs[1]
+        );
+    }
+    if let Some(b) = b
+        && **b.shape() != [ws[0]]
+    {
+        panic!(
+            "conv2d: expected bias of shape [{}] for weight {ws:?}, got {:?}",
+            ws[0],
+            b.shape()
+        );
+    }
+    let ((sh, sw), (ph, pw), (dh, dw)) = (o.stride, o.padding, o.dilation);
+    if sh == 0 || sw == 0 || dh == 0 || dw == 0 {
+        panic!(
+            "conv2d: stride {:?} and dilation {:?} must be positive",
+            o.stride, o.dilation
+        );
+    }
+    let (eh, ew) = (dh * (ws[2] - 1) + 1, dw * (ws[3] - 1) + 1);
+    if ws[2] == 0 || ws[3] == 0 || xs[2] + 2 * ph < eh || xs[3] + 2 * pw < ew {
+        panic!(
+            "conv2d: kernel size {eh}x{ew} (dilated, weight {ws:?}) can't be greater than the padded input size {}x{} (input {xs:?}, padding {:?})",
+            xs[2] + 2 * ph,
+            xs[3] + 2 * pw,
+            o.padding
+        );
+    }
+    let geom = Conv2dGeom {
+        n: xs[0],
+        c: xs[1],
+        h: xs[2],
+        w: xs[3],
+        o: ws[0],
+        kh: ws[2],
+        kw: ws[3],
+        sh,
+        sw,
+        ph,
+        pw,
+        dh,
+        dw,
+        groups,
+        oh: (xs[2] + 2 * ph - eh) / sh + 1,
+        ow: (xs[3] + 2 * pw - ew) / sw + 1,
+    };
+    let storage = {
+        let (sx, sw_) = (x.storage(), w.storage());
+        let sb = b.map(|b| b.storage());
+        let bias: Option<(&Storage, _)> = sb.as_deref().map(|s| (s, b.unwrap().layout()));
+        sx.conv2d(x.layout(), &sw_, w.layout(), bias, &geom)
+    };
+    let shape = [geom.n, geom.o, geom.oh, geom.ow];
+    let mut inputs = vec![x, w];
+    inputs.extend(b);
+    Tensor::from_op(storage, &shape, "ConvolutionBackward0", &inputs, |_| {
+        Box::new(ConvolutionBackward::new(x, w, geom))
+    })
+}
