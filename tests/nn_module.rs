@@ -215,3 +215,65 @@ fn init_functions_respect_their_bounds() {
     nn::init::constant_(&w, 0.25);
     assert_eq!(w.sum().item::<f32>(), 0.25 * w.numel() as f32);
 }
+
+/// The tutorial's CNN as `nn::Sequential` (chapter "nn.Sequential").
+fn tutorial_cnn() -> Sequential {
+    use firelight::nn::{AvgPool2d, Conv2d};
+    Sequential::new()
+        .add(Lambda::new(|x: &Tensor| x.view(&[-1, 1, 28, 28])))
+        .add(Conv2d::new(1, 16, 3).stride(2).padding(1))
+        .add(ReLU)
+        .add(Conv2d::new(16, 16, 3).stride(2).padding(1))
+        .add(ReLU)
+        .add(Conv2d::new(16, 10, 3).stride(2).padding(1))
+        .add(ReLU)
+        .add(AvgPool2d::new(4))
+        .add(Lambda::new(|x: &Tensor| x.view(&[-1, x.size(1) as i64])))
+}
+
+#[test]
+fn tutorial_cnn_runs_and_learns() {
+    use firelight::nn::functional as F;
+    use firelight::optim::{Optimizer, Sgd};
+    firelight::manual_seed(1);
+    let model = tutorial_cnn();
+    let names: Vec<String> = model
+        .named_parameters()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "1.weight", "1.bias", "3.weight", "3.bias", "5.weight", "5.bias"
+        ]
+    );
+    let mut opt = Sgd::new(model.parameters(), 0.1).momentum(0.9);
+    let xb = Tensor::rand(&[32, 784]);
+    let yb = Tensor::randint(0, 10, &[32]);
+    let first = F::cross_entropy(&model.forward(&xb), &yb).item::<f32>();
+    for _ in 0..30 {
+        let loss = F::cross_entropy(&model.forward(&xb), &yb);
+        loss.backward();
+        opt.step();
+        opt.zero_grad();
+    }
+    let last = F::cross_entropy(&model.forward(&xb), &yb).item::<f32>();
+    assert!(last < first - 0.1, "loss went from {first} to {last}");
+}
+
+#[test]
+fn conv2d_layer_uses_pytorch_init_and_functional_op() {
+    use firelight::nn::Conv2d;
+    use firelight::nn::functional::{self as F, Conv2dOptions};
+    let conv = Conv2d::new(16, 8, 3).stride(2).padding(1);
+    let bound = 1.0 / (16.0f32 * 9.0).sqrt();
+    assert!(conv.weight.abs().max().item::<f32>() <= bound);
+    let x = Tensor::randn(&[2, 16, 7, 7]);
+    let opts = Conv2dOptions::default().stride(2).padding(1);
+    let want = F::conv2d(&x, &conv.weight, conv.bias.as_deref(), &opts);
+    assert_eq!(conv.forward(&x).to_vec::<f32>(), want.to_vec::<f32>());
+    let grouped = Conv2d::new(16, 8, 3).groups(4).no_bias();
+    assert_eq!(grouped.weight.shape(), &[8, 4, 3, 3]);
+    assert!(grouped.bias.is_none());
+}

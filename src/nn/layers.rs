@@ -165,3 +165,89 @@ impl Module for Lambda {
         (self.func)(x)
     }
 }
+
+/// Leaky ReLU as a layer (`negative_slope` 0.01 by default, as PyTorch).
+///
+/// ```
+/// use firelight::nn::{LeakyReLU, Module};
+/// let y = LeakyReLU::new(0.1).forward(&firelight::Tensor::from_vec(vec![-1.0f32, 2.0], &[2]));
+/// assert_eq!(y.to_vec::<f32>(), vec![-0.1, 2.0]);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct LeakyReLU {
+    negative_slope: f64,
+}
+
+impl LeakyReLU {
+    /// With the given slope for negative inputs.
+    pub fn new(negative_slope: f64) -> LeakyReLU {
+        LeakyReLU { negative_slope }
+    }
+}
+
+impl Default for LeakyReLU {
+    fn default() -> LeakyReLU {
+        LeakyReLU::new(0.01)
+    }
+}
+
+impl Module for LeakyReLU {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        super::functional::leaky_relu(x, self.negative_slope)
+    }
+}
+
+/// GELU (the exact erf form, PyTorch's default) as a layer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GELU;
+
+impl Module for GELU {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        super::functional::gelu(x)
+    }
+}
+
+/// Dropout: in training, zeroes each element with probability `p` and scales the rest by
+/// `1 / (1 - p)`; the identity in evaluation mode.
+///
+/// ```
+/// use firelight::nn::{Dropout, Module};
+/// let d = Dropout::new(0.5);
+/// let x = firelight::Tensor::ones(&[1000]);
+/// let kept = d.forward(&x).gt(0.0).float().mean().item::<f32>();
+/// assert!((kept - 0.5).abs() < 0.1);
+/// d.eval();
+/// assert_eq!(d.forward(&x).sum().item::<f32>(), 1000.0);
+/// ```
+#[derive(Debug)]
+pub struct Dropout {
+    p: f64,
+    training: std::sync::atomic::AtomicBool,
+}
+
+impl Dropout {
+    /// Drops with probability `p` (in `[0, 1]`).
+    pub fn new(p: f64) -> Dropout {
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "Dropout: probability must be between 0 and 1, got {p}"
+        );
+        Dropout {
+            p,
+            training: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+}
+
+impl Module for Dropout {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        super::functional::dropout(x, self.p, self.is_training())
+    }
+    fn set_own_training(&self, training: bool) {
+        self.training
+            .store(training, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn is_training(&self) -> bool {
+        self.training.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

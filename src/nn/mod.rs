@@ -1,6 +1,7 @@
 //! Neural-network building blocks, as `torch.nn`: the [`Module`] trait, [`Parameter`],
 //! layers, initialisation ([`init`]) and stateless ops in [`functional`].
 mod batchnorm;
+mod conv_layers;
 pub mod functional;
 pub mod init;
 mod layers;
@@ -10,8 +11,9 @@ mod sequential;
 mod state_dict;
 
 pub use batchnorm::{BatchNorm1d, BatchNorm2d};
+pub use conv_layers::{AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d};
 pub use firelight_derive::Module;
-pub use layers::{Flatten, Lambda, Linear, ReLU, Sigmoid, Tanh};
+pub use layers::{Dropout, Flatten, GELU, Lambda, LeakyReLU, Linear, ReLU, Sigmoid, Tanh};
 pub use module::Module;
 pub use parameter::Parameter;
 pub use sequential::Sequential;
