@@ -38,7 +38,11 @@ impl Backward for UnaryBackward {
             UnaryOp::Exp => g * out(),
             UnaryOp::Log => g / x(),
             UnaryOp::Sqrt => g / (out() * 2.0),
-            UnaryOp::Relu => Tensor::where_(&out().gt(0.0), g, &g.zeros_like()),
+            UnaryOp::Relu => Tensor::where_(
+                &out().gt(0.0),
+                g,
+                &Tensor::full_with(&[], 0.0, g.dtype(), g.device()),
+            ),
             UnaryOp::Sigmoid => g * out() * (1.0 - out()),
             UnaryOp::Tanh => g * (1.0 - out().pow(2)),
             UnaryOp::Erf => g * x().pow(2).neg().exp() * std::f64::consts::FRAC_2_SQRT_PI,

@@ -360,6 +360,30 @@ pub(super) fn where_cond(
         bl: &Layout,
     ) -> Vec<T> {
         let mut out = Vec::with_capacity(cl.numel());
+        // Contiguous operands (the common case in backward rules) zip without index math, and
+        // pick by indexing a pair instead of branching: masks are random, branches mispredict.
+        if let (Some(rc), Some(ra), Some(rb)) = (
+            cl.contiguous_range(),
+            al.contiguous_range(),
+            bl.contiguous_range(),
+        ) {
+            let (c, a, b) = (&c[rc], &a[ra], &b[rb]);
+            out.extend(
+                c.iter()
+                    .zip(a.iter().zip(b))
+                    .map(|(&c, (&a, &b))| [b, a][c as usize]),
+            );
+            return out;
+        }
+        if let (Some(rc), Some(ra), true) = (
+            cl.contiguous_range(),
+            al.contiguous_range(),
+            is_broadcast_scalar(bl),
+        ) {
+            let (c, a, b) = (&c[rc], &a[ra], b[bl.offset]);
+            out.extend(c.iter().zip(a).map(|(&c, &a)| [b, a][c as usize]));
+            return out;
+        }
         walk(
             &cl.shape,
             [&cl.strides, &al.strides, &bl.strides],
