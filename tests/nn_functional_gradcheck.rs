@@ -338,3 +338,13 @@ fn bad_input_panics_clearly() {
         F::binary_cross_entropy_with_logits(&x, &Tensor::zeros(&[3]));
     });
 }
+
+#[test]
+fn erf_and_gelu_at_zero() {
+    let z = Tensor::zeros(&[3]);
+    assert_eq!(z.erf().to_vec::<f32>(), vec![0.0; 3]);
+    assert_eq!(
+        firelight::nn::functional::gelu(&z).to_vec::<f32>(),
+        vec![0.0; 3]
+    );
+}

@@ -164,7 +164,8 @@ pub(crate) fn erf(x: f64) -> f64 {
             k += 1.0;
             term *= 2.0 * a * a / (2.0 * k + 1.0);
             sum += term;
-            if term < sum * 1e-17 {
+            // `<=` so that erf(0) (term = sum = 0) ends; the series converges well before 200.
+            if term <= sum * 1e-17 || k > 200.0 {
                 break;
             }
         }
