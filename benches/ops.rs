@@ -2,27 +2,11 @@
 //!
 //! Run: `cargo bench --bench ops` (add `-- --json` for machine-readable output).
 //! The PyTorch side of the comparison is `tools/bench_ops_torch.py`.
+mod common;
+
+use common::time_us;
 use firelight::Tensor;
 use std::hint::black_box;
-use std::time::Instant;
-
-/// Median over `rounds` of the mean time per call of `f`, in microseconds.
-fn time_us(rounds: usize, iters: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..iters / 10 + 1 {
-        f();
-    }
-    let mut samples: Vec<f64> = (0..rounds)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..iters {
-                f();
-            }
-            t.elapsed().as_secs_f64() * 1e6 / iters as f64
-        })
-        .collect();
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    samples[rounds / 2]
-}
 
 fn main() {
     let json = std::env::args().any(|a| a == "--json");
