@@ -1,17 +1,65 @@
 //! The tutorial CNN's convolutions at batch 64, in microseconds per call: the forward and
-//! both backward passes of each conv, and one forward+backward of the whole stack.
+//! both backward passes of each conv, one forward+backward of the whole stack, and one
+//! full training step of the tutorial's `Mnist_CNN` (forward, cross_entropy, backward,
+//! SGD with momentum).
 //!
-//! Run: `cargo bench --bench conv` (add `-- --json` for machine-readable output).
+//! Run: `cargo bench --bench conv` (add `-- --json` for machine-readable output, and
+//! `-- --threads N` to set the thread count).
 //! The PyTorch side of the comparison is `tools/bench_conv_torch.py`.
 mod common;
 
 use common::time_us;
 use firelight::Tensor;
 use firelight::nn::functional::{self as F, AvgPool2dOptions, Conv2dOptions};
+use firelight::nn::{Conv2d, Module};
+use firelight::optim::{Optimizer, Sgd};
 use std::hint::black_box;
 
+/// The tutorial's `Mnist_CNN`, as in its "Switch to CNN" chapter.
+#[derive(Module)]
+struct MnistCnn {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    conv3: Conv2d,
+}
+
+impl MnistCnn {
+    fn forward(&self, xb: &Tensor) -> Tensor {
+        let xb = xb.view(&[-1, 1, 28, 28]);
+        let xb = self.conv1.forward(&xb).relu();
+        let xb = self.conv2.forward(&xb).relu();
+        let xb = self.conv3.forward(&xb).relu();
+        let xb = F::avg_pool2d(&xb, &AvgPool2dOptions::new(4));
+        xb.view(&[-1, xb.shape()[1] as i64])
+    }
+}
+
+/// One full training step at batch 64: what the tutorial's `fit` does per batch.
+fn cnn_step_us() -> f64 {
+    let model = MnistCnn {
+        conv1: Conv2d::new(1, 16, 3).stride(2).padding(1),
+        conv2: Conv2d::new(16, 16, 3).stride(2).padding(1),
+        conv3: Conv2d::new(16, 10, 3).stride(2).padding(1),
+    };
+    let mut opt = Sgd::new(model.parameters(), 0.1).momentum(0.9);
+    // MNIST-like input: mostly zero pixels, the rest in [0, 1).
+    let xb = Tensor::rand(&[64, 784]).sub(0.6).clamp_min(0.0) * 2.5;
+    let yb = Tensor::randint(0, 10, &[64]);
+    time_us(11, 100, || {
+        let loss = F::cross_entropy(&model.forward(&xb), &yb);
+        loss.backward();
+        opt.step();
+        opt.zero_grad();
+    })
+}
+
 fn main() {
-    let json = std::env::args().any(|a| a == "--json");
+    let args: Vec<String> = std::env::args().collect();
+    let json = args.iter().any(|a| a == "--json");
+    if let Some(i) = args.iter().position(|a| a == "--threads") {
+        let n = args.get(i + 1).and_then(|n| n.parse().ok());
+        firelight::set_num_threads(n.expect("--threads takes a number"));
+    }
     firelight::manual_seed(0);
     let o = Conv2dOptions::new().stride(2).padding(1);
     // (input shape, weight shape) of the tutorial's three convs.
@@ -68,6 +116,10 @@ fn main() {
     results.push((
         "3 convs + relu + avg_pool2d(4) + mean, forward+backward".into(),
         step,
+    ));
+    results.push((
+        "tutorial CNN training step (forward, cross_entropy, backward, SGD momentum)".into(),
+        cnn_step_us(),
     ));
     if json {
         let items: Vec<String> = results

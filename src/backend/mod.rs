@@ -3,6 +3,7 @@
 //! are written once for every backend.
 pub(crate) mod cpu;
 pub mod threads;
+mod workers;
 
 use crate::layout::Layout;
 use crate::{DType, Device};
@@ -311,7 +312,9 @@ pub(crate) struct Pool2dGeom {
 
 /// Convolution and pooling: fused kernels with their own backward kernels.
 impl Storage {
-    /// `[n, o, oh, ow]` from input, weight and optional bias (`[o]`).
+    /// `[n, o, oh, ow]` from input, weight and optional bias (`[o]`); with
+    /// `keep_unfolded`, also the unfolded input for
+    /// [`conv2d_weight_grad_unfolded`](Self::conv2d_weight_grad_unfolded).
     pub fn conv2d(
         &self,
         l: &Layout,
@@ -319,11 +322,31 @@ impl Storage {
         wl: &Layout,
         b: Option<(&Storage, &Layout)>,
         g: &Conv2dGeom,
-    ) -> Storage {
+        keep_unfolded: bool,
+    ) -> (Storage, Option<Storage>) {
         let Storage::Cpu(x) = self;
         let Storage::Cpu(w) = w;
         let b = b.map(|(Storage::Cpu(b), bl)| (b, bl));
-        Storage::Cpu(cpu::conv::conv2d(x, l, w, wl, b, g))
+        let (out, kept) = cpu::conv::conv2d(x, l, w, wl, b, g, keep_unfolded);
+        (Storage::Cpu(out), kept.map(Storage::Cpu))
+    }
+
+    /// Whether keeping the unfolded input of this convolution is worth its memory.
+    pub fn conv2d_keeps_unfolded(&self, g: &Conv2dGeom) -> bool {
+        let Storage::Cpu(x) = self;
+        cpu::conv::keeps_unfolded(g, x.dtype().size_in_bytes())
+    }
+
+    /// The weight gradient from the output gradient (`self`) and the unfolded input kept
+    /// by [`conv2d`](Self::conv2d).
+    pub fn conv2d_weight_grad_unfolded(
+        &self,
+        l: &Layout,
+        unfolded: &Storage,
+        g: &Conv2dGeom,
+    ) -> Storage {
+        let (Storage::Cpu(gy), Storage::Cpu(u)) = (self, unfolded);
+        Storage::Cpu(cpu::conv::conv2d_weight_grad_unfolded(gy, l, u, g))
     }
 
     /// The input gradient `[n, c, h, w]` from the output gradient (`self`) and the weight.

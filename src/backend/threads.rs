@@ -1,8 +1,12 @@
-//! The thread pool the CPU kernels use, sized by [`crate::set_num_threads`].
+//! The threads the CPU kernels use, sized by [`crate::set_num_threads`]: our own
+//! [`Workers`] for the kernels' blocks, and a rayon pool for gemm and reductions.
+use super::workers::Workers;
 use std::sync::{Arc, OnceLock, RwLock};
 
-fn pool_slot() -> &'static RwLock<Option<(usize, Arc<rayon::ThreadPool>)>> {
-    static POOL: OnceLock<RwLock<Option<(usize, Arc<rayon::ThreadPool>)>>> = OnceLock::new();
+type Pools = (usize, Arc<rayon::ThreadPool>, Arc<Workers>);
+
+fn pool_slot() -> &'static RwLock<Option<Pools>> {
+    static POOL: OnceLock<RwLock<Option<Pools>>> = OnceLock::new();
     POOL.get_or_init(|| RwLock::new(None))
 }
 
@@ -20,13 +24,16 @@ pub(crate) const PAR_THRESHOLD: usize = 1 << 15;
 /// firelight::set_num_threads(0); // back to one thread per core
 /// ```
 pub fn set_num_threads(n: usize) {
+    static MEMORY: std::sync::Once = std::sync::Once::new();
+    MEMORY.call_once(crate::backend::cpu::memory::keep_freed_memory);
     let n = if n == 0 { default_threads() } else { n };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(|i| format!("firelight-{i}"))
         .build()
         .expect("cannot start the CPU thread pool");
-    *pool_slot().write().unwrap() = Some((n, Arc::new(pool)));
+    let workers = Arc::new(Workers::new(n));
+    *pool_slot().write().unwrap() = Some((n, Arc::new(pool), workers));
 }
 
 /// The number of threads CPU kernels use.
@@ -40,12 +47,87 @@ fn default_threads() -> usize {
         .unwrap_or(1)
 }
 
-pub(crate) fn pool() -> (usize, Arc<rayon::ThreadPool>) {
+fn pools() -> Pools {
     if let Some(p) = pool_slot().read().unwrap().as_ref() {
         return p.clone();
     }
     set_num_threads(0);
     pool_slot().read().unwrap().as_ref().unwrap().clone()
+}
+
+pub(crate) fn pool() -> (usize, Arc<rayon::ThreadPool>) {
+    let (n, pool, _) = pools();
+    (n, pool)
+}
+
+/// Runs `f(i, block)` for every block of `out` cut into blocks of `chunk` elements (the
+/// last may be shorter), shared between the calling thread and the workers when `work`
+/// is at least `min_work`; otherwise in order on the calling thread.
+pub(crate) fn for_each_block_mut<T: Send>(
+    out: &mut [T],
+    chunk: usize,
+    work: usize,
+    min_work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    if chunk == 0 || out.is_empty() {
+        return;
+    }
+    let blocks = out.len().div_ceil(chunk);
+    let (n, _, workers) = pools();
+    if n <= 1 || blocks == 1 || work < min_work {
+        return out.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i, c));
+    }
+    let len = out.len();
+    let base = SendPtr(out.as_mut_ptr());
+    workers.run(blocks, &|i| {
+        let start = i * chunk;
+        let end = (start + chunk).min(len);
+        // SAFETY: blocks are disjoint ranges of `out`, each handed to one call, and `out`
+        // stays borrowed until run returns.
+        let block = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
+        f(i, block)
+    });
+}
+
+/// A new vector of `len` elements made block by block as in [`for_each_block_mut`]: each
+/// block is first set to `init` (by the thread that then fills it, so the memory is
+/// touched once, in cache, and in parallel) and then handed to `f`.
+pub(crate) fn vec_by_blocks<T: Copy + Send + Sync>(
+    len: usize,
+    init: T,
+    chunk: usize,
+    work: usize,
+    min_work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) -> Vec<T> {
+    let mut v: Vec<std::mem::MaybeUninit<T>> = Vec::with_capacity(len);
+    // SAFETY: MaybeUninit needs no initialization.
+    unsafe { v.set_len(len) };
+    for_each_block_mut(&mut v, chunk.max(1), work, min_work, |i, block| {
+        for e in block.iter_mut() {
+            e.write(init);
+        }
+        // SAFETY: every element of the block was just initialized.
+        let block = unsafe { &mut *(block as *mut [std::mem::MaybeUninit<T>] as *mut [T]) };
+        f(i, block)
+    });
+    let mut v = std::mem::ManuallyDrop::new(v);
+    // SAFETY: every block, hence every element, was initialized above; MaybeUninit<T>
+    // has T's layout.
+    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<T>(), len, v.capacity()) }
+}
+
+/// A pointer that may cross threads; see the SAFETY notes where it is used.
+struct SendPtr<T>(*mut T);
+// SAFETY: only used to hand disjoint blocks of one slice to the workers.
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// A method, so closures capture the whole (Sync) wrapper, not the raw field.
+    fn get(&self) -> *mut T {
+        self.0
+    }
 }
 
 /// Runs `f` on the firelight pool when there is enough work for several threads.

@@ -18,17 +18,35 @@ fn read2<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&Storage, &Storage) -> R) -> 
 
 /// `conv2d(x, w, b)`: inputs are `[x, w]` or `[x, w, b]`.
 pub(crate) struct ConvolutionBackward {
-    /// Kept only when the weight needs a gradient.
-    x: Option<Saved>,
+    /// What the weight gradient needs, when the weight needs one.
+    x: Option<ConvInput>,
     /// Kept only when the input needs a gradient.
     w: Option<Saved>,
     geom: Conv2dGeom,
 }
 
+/// The forward input as the weight gradient reads it.
+pub(crate) enum ConvInput {
+    /// The input itself, unfolded again in the backward pass.
+    Input(Saved),
+    /// The input as the forward pass unfolded it (see `Storage::conv2d_keeps_unfolded`);
+    /// being a copy, it is immune to later in-place changes of the input.
+    Unfolded(Storage),
+}
+
 impl ConvolutionBackward {
-    pub fn new(x: &Tensor, w: &Tensor, geom: Conv2dGeom) -> ConvolutionBackward {
+    pub fn new(
+        x: &Tensor,
+        w: &Tensor,
+        unfolded: Option<Storage>,
+        geom: Conv2dGeom,
+    ) -> ConvolutionBackward {
+        let x_for_w = w.requires_grad().then(|| match unfolded {
+            Some(u) => ConvInput::Unfolded(u),
+            None => ConvInput::Input(Saved::new(x)),
+        });
         ConvolutionBackward {
-            x: w.requires_grad().then(|| Saved::new(x)),
+            x: x_for_w,
             w: x.requires_grad().then(|| Saved::new(w)),
             geom,
         }
@@ -46,10 +64,17 @@ impl Backward for ConvolutionBackward {
             Tensor::from_storage(s, &[geo.n, geo.c, geo.h, geo.w])
         });
         let dw = needs[1].then(|| {
-            let x = self.x.as_ref().unwrap().get();
-            let s = read2(g, x, |sg, sx| {
-                sg.conv2d_weight_grad(g.layout(), sx, x.layout(), geo)
-            });
+            let s = match self.x.as_ref().unwrap() {
+                ConvInput::Unfolded(u) => {
+                    g.storage().conv2d_weight_grad_unfolded(g.layout(), u, geo)
+                }
+                ConvInput::Input(x) => {
+                    let x = x.get();
+                    read2(g, x, |sg, sx| {
+                        sg.conv2d_weight_grad(g.layout(), sx, x.layout(), geo)
+                    })
+                }
+            };
             Tensor::from_storage(s, &[geo.o, geo.c / geo.groups, geo.kh, geo.kw])
         });
         let mut out = vec![dx, dw];

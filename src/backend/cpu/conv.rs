@@ -7,14 +7,13 @@
 use super::{CpuStorage, contiguous_slice};
 use crate::DType;
 use crate::backend::Conv2dGeom;
-use crate::backend::threads::pool;
+use crate::backend::threads::vec_by_blocks;
 use crate::dtype::{Element, Float};
 use crate::layout::Layout;
-use rayon::prelude::*;
 use std::borrow::Cow;
-
-/// Images per partial sum of the weight gradient.
-const WGRAD_CHUNK: usize = 8;
+use std::cell::Cell;
+use std::mem::MaybeUninit;
+use std::sync::{Arc, Mutex};
 
 /// Below this many multiply-adds a pass runs on the calling thread.
 const PAR_FLOPS: usize = 1 << 18;
@@ -64,122 +63,175 @@ unsafe fn mm<T: 'static + Element>(
     }
 }
 
-/// The output columns `ox` whose input column `ox*s + off` lies in `0..w`.
-#[inline]
-fn valid_range(ow: usize, s: usize, off: isize, w: usize) -> (usize, usize) {
-    let s = s as isize;
-    let lo = if off >= 0 { 0 } else { (-off + s - 1) / s };
-    let last = w as isize - 1 - off;
-    let hi = if last < 0 { 0 } else { last / s + 1 };
-    let hi = hi.min(ow as isize).max(0) as usize;
-    (lo.min(hi as isize) as usize, hi)
-}
-
-/// Unfolds one image's `cg` channels (`[cg, h, w]`) into `col` rows of `oh*ow`, row `r`
-/// starting at `r * rs`.
-fn im2col<T: Float>(xs: &[T], g: &Conv2dGeom, cg: usize, col: &mut [T], rs: usize) {
-    let (h, w, oh, ow) = (g.h, g.w, g.oh, g.ow);
+/// For one image's `cg` channels, where each element of the unfolded matrix
+/// `[cg*kh*kw, oh*ow]` comes from: an offset into the image's `[cg, h, w]` block, or
+/// `cg*h*w` (one past the block, a zero slot) where the window hangs over the padding.
+///
+/// A gather through this table replaces per-row bounds arithmetic: for the tutorial's
+/// tiny rows (4 to 14 outputs, stride 2) that arithmetic cost more than the copying.
+fn unfold_index(g: &Conv2dGeom, cg: usize) -> Arc<[u32]> {
+    type Key = [usize; 14];
+    static CACHE: Mutex<Vec<(Key, Arc<[u32]>)>> = Mutex::new(Vec::new());
+    let key: Key = [
+        cg, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, 0,
+    ];
+    if let Some((_, t)) = CACHE.lock().unwrap().iter().find(|(k, _)| *k == key) {
+        return t.clone();
+    }
+    let (h, w) = (g.h as isize, g.w as isize);
+    let block = cg * g.h * g.w;
+    let zero = u32::try_from(block).expect("conv2d: input image too large");
+    let mut idx = Vec::with_capacity(cg * g.kh * g.kw * g.oh * g.ow);
     for c in 0..cg {
-        let plane = &xs[c * h * w..(c + 1) * h * w];
         for ki in 0..g.kh {
             for kj in 0..g.kw {
-                let r = (c * g.kh + ki) * g.kw + kj;
-                let row = &mut col[r * rs..r * rs + oh * ow];
-                let xoff = (kj * g.dw) as isize - g.pw as isize;
-                let (lo, hi) = valid_range(ow, g.sw, xoff, w);
-                for oy in 0..oh {
-                    let dst = &mut row[oy * ow..(oy + 1) * ow];
+                for oy in 0..g.oh {
                     let iy = (oy * g.sh + ki * g.dh) as isize - g.ph as isize;
-                    if iy < 0 || iy >= h as isize || lo >= hi {
-                        dst.fill(T::ZERO);
-                        continue;
-                    }
-                    let src = &plane[iy as usize * w..(iy as usize + 1) * w];
-                    dst[..lo].fill(T::ZERO);
-                    dst[hi..].fill(T::ZERO);
-                    let start = (lo as isize * g.sw as isize + xoff) as usize;
-                    if g.sw == 1 {
-                        dst[lo..hi].copy_from_slice(&src[start..start + hi - lo]);
-                    } else {
-                        let taps = src[start..].iter().step_by(g.sw);
-                        for (d, &s) in dst[lo..hi].iter_mut().zip(taps) {
-                            *d = s;
-                        }
+                    for ox in 0..g.ow {
+                        let ix = (ox * g.sw + kj * g.dw) as isize - g.pw as isize;
+                        idx.push(if (0..h).contains(&iy) && (0..w).contains(&ix) {
+                            (c as isize * h * w + iy * w + ix) as u32
+                        } else {
+                            zero
+                        });
                     }
                 }
             }
         }
     }
-}
-
-/// The adjoint of [`im2col`]: adds `col` (rows of `oh*ow`, contiguous) into `xs`.
-fn col2im<T: Float>(col: &[T], g: &Conv2dGeom, cg: usize, xs: &mut [T]) {
-    let (h, w, oh, ow) = (g.h, g.w, g.oh, g.ow);
-    for c in 0..cg {
-        let plane = &mut xs[c * h * w..(c + 1) * h * w];
-        for ki in 0..g.kh {
-            for kj in 0..g.kw {
-                let r = (c * g.kh + ki) * g.kw + kj;
-                let row = &col[r * oh * ow..(r + 1) * oh * ow];
-                let xoff = (kj * g.dw) as isize - g.pw as isize;
-                let (lo, hi) = valid_range(ow, g.sw, xoff, w);
-                if lo >= hi {
-                    continue;
-                }
-                for oy in 0..oh {
-                    let iy = (oy * g.sh + ki * g.dh) as isize - g.ph as isize;
-                    if iy < 0 || iy >= h as isize {
-                        continue;
-                    }
-                    let src = &row[oy * ow + lo..oy * ow + hi];
-                    let dst = &mut plane[iy as usize * w..(iy as usize + 1) * w];
-                    let start = (lo as isize * g.sw as isize + xoff) as usize;
-                    if g.sw == 1 {
-                        for (d, &s) in dst[start..start + hi - lo].iter_mut().zip(src) {
-                            *d = *d + s;
-                        }
-                    } else {
-                        let taps = dst[start..].iter_mut().step_by(g.sw);
-                        for (d, &s) in taps.zip(src) {
-                            *d = *d + s;
-                        }
-                    }
-                }
-            }
-        }
+    let t: Arc<[u32]> = idx.into();
+    let mut cache = CACHE.lock().unwrap();
+    // A model has a handful of conv shapes; the bound only guards against a stream of them.
+    if cache.len() >= 64 {
+        cache.clear();
     }
+    cache.push((key, t.clone()));
+    t
 }
 
-/// True when the unfolded input is the input itself (1x1 kernel, stride 1, no padding).
-fn is_pointwise(g: &Conv2dGeom) -> bool {
-    g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
+thread_local! {
+    static SCRATCH: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
 }
 
-/// Runs `f(image, out_chunk, scratch)` for every image, on the pool when it pays.
-fn per_image<T: Float + Send + Sync>(
-    out: &mut [T],
-    chunk: usize,
-    flops: usize,
-    scratch: usize,
-    f: impl Fn(usize, &mut [T], &mut Vec<T>) + Send + Sync,
+/// Runs `f` on a scratch slice of `len` floats that this thread keeps between calls, so
+/// the kernels do not allocate and free (and fault in) buffers on every step. The
+/// contents on entry are unspecified.
+fn with_scratch<T: Float, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+    // Taken out of the slot while in use, so a nested call just gets its own buffer.
+    let mut buf = SCRATCH.take();
+    let words = (len * size_of::<T>()).div_ceil(8);
+    if buf.len() < words {
+        buf.resize(words, 0);
+    }
+    // SAFETY: the u64 buffer is initialized, 8-aligned (enough for f32 and f64), at least
+    // len * size_of::<T>() bytes long, and every bit pattern is a valid float.
+    let s = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), len) };
+    let r = f(s);
+    SCRATCH.set(buf);
+    r
+}
+
+/// Unfolds one image's `cg` channels (`xs`, `[cg, h, w]`) into `col`: row `r` of the
+/// unfolded `[cg*kh*kw, ohw]` matrix goes to `col[r * rs..r * rs + ohw]`. `xpad` is
+/// scratch of `xs.len() + 1`.
+///
+/// # Safety
+/// `col` must be valid for writes at every element those rows cover.
+unsafe fn im2col<T: Float>(
+    xs: &[T],
+    idx: &[u32],
+    ohw: usize,
+    xpad: &mut [T],
+    col: *mut T,
+    rs: usize,
 ) {
-    if chunk == 0 {
-        return;
-    }
-    let (threads, pool) = pool();
-    let n = out.len() / chunk;
-    if threads > 1 && n > 1 && flops >= PAR_FLOPS {
-        pool.install(|| {
-            out.par_chunks_mut(chunk)
-                .enumerate()
-                .for_each_init(|| vec![T::ZERO; scratch], |buf, (i, o)| f(i, o, buf));
-        });
-    } else {
-        let mut buf = vec![T::ZERO; scratch];
-        for (i, o) in out.chunks_mut(chunk).enumerate() {
-            f(i, o, &mut buf);
+    let block = xs.len();
+    xpad[..block].copy_from_slice(xs);
+    xpad[block] = T::ZERO;
+    let xpad = &xpad[..block + 1];
+    for (r, src) in idx.chunks_exact(ohw).enumerate() {
+        for (p, &i) in src.iter().enumerate() {
+            // Indices are at most `block` by construction (unfold_index). Written
+            // through the pointer: the destination may not be initialized yet.
+            // SAFETY: the caller guarantees this row is writable.
+            unsafe { col.add(r * rs + p).write(xpad[i as usize]) };
         }
     }
+}
+
+/// The adjoint of [`im2col`]: adds the unfolded `[rows, ohw]` matrix whose row `r` is
+/// `col[r * rs..r * rs + ohw]` into `xs`. `xpad` is scratch of `xs.len() + 1`.
+fn col2im<T: Float>(col: &[T], rs: usize, idx: &[u32], ohw: usize, xpad: &mut [T], xs: &mut [T]) {
+    let block = xs.len();
+    let xpad = &mut xpad[..block + 1];
+    xpad[..block].copy_from_slice(xs);
+    for (r, src) in idx.chunks_exact(ohw).enumerate() {
+        for (&v, &i) in col[r * rs..r * rs + ohw].iter().zip(src) {
+            // Skipping the padding slot is not only less work: every padded tap adding
+            // into one slot made a chain of dependent stores that took most of the time.
+            if i as usize != block {
+                let d = &mut xpad[i as usize];
+                *d = *d + v;
+            }
+        }
+    }
+    xs.copy_from_slice(&xpad[..block]);
+}
+
+/// A pointer that blocks running on other threads write through, each to its own
+/// columns of a shared matrix.
+#[derive(Clone, Copy)]
+struct SharedMut<T>(*mut T);
+// SAFETY: users write disjoint elements only (see each use).
+unsafe impl<T> Send for SharedMut<T> {}
+unsafe impl<T> Sync for SharedMut<T> {}
+
+/// Images per block of work, for all three passes: the batch in [`BLOCKS`] equal parts
+/// (even parts keep two or four threads equally busy), fewer images when an image has
+/// so many output positions that a block would outgrow the caches. It depends on the
+/// shape alone, so the results do not depend on the thread count; the weight gradient's
+/// partial sums (one per block) are added in order.
+fn images_per_block(g: &Conv2dGeom) -> usize {
+    let cap = (MAX_BLOCK_COLUMNS / (g.oh * g.ow).max(1)).max(1);
+    g.n.div_ceil(BLOCKS).clamp(1, cap)
+}
+
+/// See [`images_per_block`].
+const BLOCKS: usize = 8;
+
+/// See [`images_per_block`].
+const MAX_BLOCK_COLUMNS: usize = 4096;
+
+/// Copies images `n0..n0 + nb` of the output gradient, channels `o0..o0 + og`, into
+/// `gcat` as one `[og, nb * ohw]` matrix, so a block of images is one gemm operand.
+fn gather_grad<T: Float>(
+    gy: &[T],
+    g: &Conv2dGeom,
+    n0: usize,
+    nb: usize,
+    o0: usize,
+    og: usize,
+    gcat: &mut [T],
+) {
+    let ohw = g.oh * g.ow;
+    let cols = nb * ohw;
+    for j in 0..nb {
+        let img = &gy[((n0 + j) * g.o + o0) * ohw..((n0 + j) * g.o + o0 + og) * ohw];
+        for (oc, row) in img.chunks_exact(ohw).enumerate() {
+            gcat[oc * cols + j * ohw..oc * cols + (j + 1) * ohw].copy_from_slice(row);
+        }
+    }
+}
+
+/// The unfolded input of a whole batch, kept from the forward pass for the weight
+/// gradient when it is small enough: `[groups][cg*kh*kw, n*oh*ow]`.
+const KEEP_UNFOLDED_BYTES: usize = 32 << 20;
+
+/// Whether the forward pass should keep its unfolded input for the weight gradient:
+/// that halves the unfolding work of a training step, at the price of memory, so only
+/// below [`KEEP_UNFOLDED_BYTES`].
+pub(crate) fn keeps_unfolded(g: &Conv2dGeom, elem_bytes: usize) -> bool {
+    g.c * g.kh * g.kw * g.n * g.oh * g.ow * elem_bytes <= KEEP_UNFOLDED_BYTES
 }
 
 fn forward<T: Float + Send + Sync + 'static>(
@@ -187,132 +239,194 @@ fn forward<T: Float + Send + Sync + 'static>(
     w: &[T],
     b: Option<&[T]>,
     g: &Conv2dGeom,
-) -> Vec<T> {
+    keep: bool,
+) -> (Vec<T>, Option<Vec<T>>) {
     let (cg, og) = (g.c / g.groups, g.o / g.groups);
     let (hw, ohw, ckk) = (g.h * g.w, g.oh * g.ow, cg * g.kh * g.kw);
-    let mut out = vec![T::ZERO; g.n * g.o * ohw];
-    let pointwise = is_pointwise(g);
+    let cols = g.n * ohw;
+    // Every element is written by im2col (through `shared`) before it is read.
+    let mut kept: Option<Vec<MaybeUninit<T>>> = keep.then(|| {
+        let mut v = Vec::with_capacity(g.groups * ckk * cols);
+        // SAFETY: MaybeUninit needs no initialization.
+        unsafe { v.set_len(g.groups * ckk * cols) };
+        v
+    });
+    let shared = kept.as_mut().map(|k| SharedMut(k.as_mut_ptr().cast::<T>()));
+    let idx = unfold_index(g, cg);
+    let nb = images_per_block(g);
     let flops = g.n * g.o * ohw * ckk;
-    per_image(
-        &mut out,
-        g.o * ohw,
+    let out = vec_by_blocks(
+        g.n * g.o * ohw,
+        T::ZERO,
+        nb * g.o * ohw,
         flops,
-        if pointwise { 0 } else { ckk * ohw },
-        |n, o, col| {
-            for gi in 0..g.groups {
-                let xs = &x[(n * g.c + gi * cg) * hw..(n * g.c + (gi + 1) * cg) * hw];
-                let rhs: &[T] = if pointwise {
-                    xs
-                } else {
-                    im2col(xs, g, cg, col, ohw);
-                    col
-                };
-                let dst = &mut o[gi * og * ohw..(gi + 1) * og * ohw];
-                if let Some(b) = b {
-                    for (oc, row) in dst.chunks_mut(ohw).enumerate() {
-                        row.fill(b[gi * og + oc]);
+        PAR_FLOPS,
+        |bi, o| {
+            let n0 = bi * nb;
+            let nbb = o.len() / (g.o * ohw);
+            let bc = nbb * ohw;
+            let own_col = if shared.is_some() { 0 } else { ckk * bc };
+            with_scratch(og * bc + own_col + cg * hw + 1, |buf: &mut [T]| {
+                let (tmp, rest) = buf.split_at_mut(og * bc);
+                let (colbuf, xpad) = rest.split_at_mut(own_col);
+                for gi in 0..g.groups {
+                    // This block's columns of the unfolded input, and their row stride.
+                    let (col, rs) = match shared {
+                        // SAFETY: in bounds; this block writes only columns n0*ohw.. of them.
+                        Some(p) => (unsafe { p.0.add(gi * ckk * cols + n0 * ohw) }, cols),
+                        None => (colbuf.as_mut_ptr(), bc),
+                    };
+                    for j in 0..nbb {
+                        let n = n0 + j;
+                        let xs = &x[(n * g.c + gi * cg) * hw..(n * g.c + (gi + 1) * cg) * hw];
+                        // SAFETY: rows of ohw at stride rs from column j*ohw stay inside
+                        // this block's columns of a [ckk, rs]-strided matrix.
+                        unsafe { im2col(xs, &idx, ohw, xpad, col.add(j * ohw), rs) };
+                    }
+                    // SAFETY: tmp is [og, bc], the weight block [og, ckk], col [ckk, bc] at
+                    // row stride rs.
+                    unsafe {
+                        mm(
+                            (og, bc, ckk),
+                            (tmp.as_mut_ptr(), bc as isize, 1),
+                            false,
+                            (w.as_ptr().add(gi * og * ckk), ckk as isize, 1),
+                            (col, rs as isize, 1),
+                        );
+                    }
+                    for j in 0..nbb {
+                        for oc in 0..og {
+                            let dst = &mut o[(j * g.o + gi * og + oc) * ohw..][..ohw];
+                            let src = &tmp[oc * bc + j * ohw..][..ohw];
+                            match b {
+                                Some(b) => {
+                                    let bv = b[gi * og + oc];
+                                    for (d, &s) in dst.iter_mut().zip(src) {
+                                        *d = s + bv;
+                                    }
+                                }
+                                None => dst.copy_from_slice(src),
+                            }
+                        }
                     }
                 }
-                // SAFETY: dst is [og, ohw], the weight block [og, ckk], rhs [ckk, ohw].
-                unsafe {
-                    mm(
-                        (og, ohw, ckk),
-                        (dst.as_mut_ptr(), ohw as isize, 1),
-                        b.is_some(),
-                        (w.as_ptr().add(gi * og * ckk), ckk as isize, 1),
-                        (rhs.as_ptr(), ohw as isize, 1),
-                    );
-                }
-            }
+            })
         },
     );
-    out
+    let kept = kept.map(|k| {
+        let mut k = std::mem::ManuallyDrop::new(k);
+        // SAFETY: im2col wrote every element: each block unfolded all rows of its
+        // images' columns, and the blocks cover all images.
+        unsafe { Vec::from_raw_parts(k.as_mut_ptr().cast::<T>(), k.len(), k.capacity()) }
+    });
+    (out, kept)
 }
 
 fn input_grad<T: Float + Send + Sync + 'static>(gy: &[T], w: &[T], g: &Conv2dGeom) -> Vec<T> {
     let (cg, og) = (g.c / g.groups, g.o / g.groups);
     let (hw, ohw, ckk) = (g.h * g.w, g.oh * g.ow, cg * g.kh * g.kw);
-    let mut dx = vec![T::ZERO; g.n * g.c * hw];
-    let pointwise = is_pointwise(g);
+    let idx = unfold_index(g, cg);
+    let nb = images_per_block(g);
     let flops = g.n * g.o * ohw * ckk;
-    per_image(
-        &mut dx,
-        g.c * hw,
+    vec_by_blocks(
+        g.n * g.c * hw,
+        T::ZERO,
+        nb * g.c * hw,
         flops,
-        if pointwise { 0 } else { ckk * ohw },
-        |n, dxi, col| {
-            for gi in 0..g.groups {
-                let gys = &gy[(n * g.o + gi * og) * ohw..];
-                let dxs = &mut dxi[gi * cg * hw..(gi + 1) * cg * hw];
-                let dst: *mut T = if pointwise {
-                    dxs.as_mut_ptr()
-                } else {
-                    col.as_mut_ptr()
-                };
-                // SAFETY: dst is [ckk, ohw] (dxs itself when pointwise), the weight block
-                // transposed is [ckk, og] and the output gradient block [og, ohw].
-                unsafe {
-                    mm(
-                        (ckk, ohw, og),
-                        (dst, ohw as isize, 1),
-                        false,
-                        (w.as_ptr().add(gi * og * ckk), 1, ckk as isize),
-                        (gys.as_ptr(), ohw as isize, 1),
-                    );
-                }
-                if !pointwise {
-                    col2im(col, g, cg, dxs);
-                }
-            }
-        },
-    );
-    dx
-}
-
-fn weight_grad<T: Float + Send + Sync + 'static>(gy: &[T], x: &[T], g: &Conv2dGeom) -> Vec<T> {
-    let (cg, og) = (g.c / g.groups, g.o / g.groups);
-    let (hw, ohw, ckk) = (g.h * g.w, g.oh * g.ow, cg * g.kh * g.kw);
-    let wlen = g.o * ckk;
-    let chunks = g.n.div_ceil(WGRAD_CHUNK);
-    let mut partial = vec![T::ZERO; chunks * wlen];
-    let flops = g.n * g.o * ohw * ckk;
-    // Scratch per chunk: the unfolded inputs [ckk, nb*ohw] and output gradients
-    // [og, nb*ohw] side by side, so each group is one gemm with k = nb*ohw.
-    let span = WGRAD_CHUNK * ohw;
-    per_image(
-        &mut partial,
-        wlen,
-        flops,
-        (ckk + og) * span,
-        |ci, dw, buf| {
-            let n0 = ci * WGRAD_CHUNK;
-            let nb = WGRAD_CHUNK.min(g.n - n0);
-            let k = nb * ohw;
-            let (col, gcat) = buf.split_at_mut(ckk * span);
-            for gi in 0..g.groups {
-                for j in 0..nb {
-                    let n = n0 + j;
-                    let xs = &x[(n * g.c + gi * cg) * hw..(n * g.c + (gi + 1) * cg) * hw];
-                    im2col(xs, g, cg, &mut col[j * ohw..], k);
-                    let gys = &gy[(n * g.o + gi * og) * ohw..(n * g.o + (gi + 1) * og) * ohw];
-                    for (oc, row) in gys.chunks(ohw).enumerate() {
-                        gcat[oc * k + j * ohw..oc * k + (j + 1) * ohw].copy_from_slice(row);
+        PAR_FLOPS,
+        |bi, dxb| {
+            let n0 = bi * nb;
+            let nbb = dxb.len() / (g.c * hw);
+            let bc = nbb * ohw;
+            with_scratch(og * bc + ckk * bc + cg * hw + 1, |buf: &mut [T]| {
+                let (gcat, rest) = buf.split_at_mut(og * bc);
+                let (dcol, xpad) = rest.split_at_mut(ckk * bc);
+                for gi in 0..g.groups {
+                    gather_grad(gy, g, n0, nbb, gi * og, og, gcat);
+                    // SAFETY: dcol is [ckk, bc], the weight block transposed [ckk, og], gcat
+                    // [og, bc].
+                    unsafe {
+                        mm(
+                            (ckk, bc, og),
+                            (dcol.as_mut_ptr(), bc as isize, 1),
+                            false,
+                            (w.as_ptr().add(gi * og * ckk), 1, ckk as isize),
+                            (gcat.as_ptr(), bc as isize, 1),
+                        );
+                    }
+                    for j in 0..nbb {
+                        let dxs =
+                            &mut dxb[(j * g.c + gi * cg) * hw..(j * g.c + (gi + 1) * cg) * hw];
+                        col2im(&dcol[j * ohw..], bc, &idx, ohw, xpad, dxs);
                     }
                 }
-                // SAFETY: dst is this group's [og, ckk] block, gcat [og, k], and col
-                // transposed [k, ckk] (rows of col are k long, at stride k).
+            })
+        },
+    )
+}
+
+/// Where the weight gradient gets the unfolded input from.
+pub(crate) enum Unfolded<'a, T> {
+    /// Unfold the input again.
+    Input(&'a [T]),
+    /// Kept by the forward pass (see [`keeps_unfolded`]).
+    Kept(&'a [T]),
+}
+
+fn weight_grad<T: Float + Send + Sync + 'static>(
+    gy: &[T],
+    src: Unfolded<'_, T>,
+    g: &Conv2dGeom,
+) -> Vec<T> {
+    let (cg, og) = (g.c / g.groups, g.o / g.groups);
+    let (hw, ohw, ckk) = (g.h * g.w, g.oh * g.ow, cg * g.kh * g.kw);
+    let cols = g.n * ohw;
+    let wlen = g.o * ckk;
+    let nb = images_per_block(g);
+    let chunks = g.n.div_ceil(nb);
+    let idx = unfold_index(g, cg);
+    let flops = g.n * g.o * ohw * ckk;
+    let partial = vec_by_blocks(chunks * wlen, T::ZERO, wlen, flops, PAR_FLOPS, |ci, dw| {
+        let n0 = ci * nb;
+        let nbb = nb.min(g.n - n0);
+        let k = nbb * ohw;
+        let own_col = match src {
+            Unfolded::Input(_) => ckk * k,
+            Unfolded::Kept(_) => 0,
+        };
+        with_scratch(og * k + own_col + cg * hw + 1, |buf: &mut [T]| {
+            let (gcat, rest) = buf.split_at_mut(og * k);
+            let (colbuf, xpad) = rest.split_at_mut(own_col);
+            for gi in 0..g.groups {
+                gather_grad(gy, g, n0, nbb, gi * og, og, gcat);
+                let (col, rs): (*const T, usize) = match src {
+                    Unfolded::Kept(kept) => (kept[gi * ckk * cols + n0 * ohw..].as_ptr(), cols),
+                    Unfolded::Input(x) => {
+                        for j in 0..nbb {
+                            let n = n0 + j;
+                            let xs = &x[(n * g.c + gi * cg) * hw..(n * g.c + (gi + 1) * cg) * hw];
+                            // SAFETY: colbuf is [ckk, k]; image j fills columns j*ohw...
+                            unsafe {
+                                im2col(xs, &idx, ohw, xpad, colbuf.as_mut_ptr().add(j * ohw), k)
+                            };
+                        }
+                        (colbuf.as_ptr(), k)
+                    }
+                };
+                // SAFETY: dst is this group's [og, ckk] block, gcat [og, k], and the
+                // unfolded block transposed [k, ckk] (its rows are at stride rs).
                 unsafe {
                     mm(
                         (og, ckk, k),
                         (dw.as_mut_ptr().add(gi * og * ckk), ckk as isize, 1),
                         false,
                         (gcat.as_ptr(), k as isize, 1),
-                        (col.as_ptr(), 1, k as isize),
+                        (col, 1, rs as isize),
                     );
                 }
             }
-        },
-    );
+        })
+    });
     let mut parts = partial.chunks(wlen);
     let mut dw = parts
         .next()
@@ -373,6 +487,7 @@ macro_rules! by_float {
     };
 }
 
+/// The output, and the unfolded input when `keep` (see [`keeps_unfolded`]).
 pub(crate) fn conv2d(
     x: &CpuStorage,
     xl: &Layout,
@@ -380,16 +495,26 @@ pub(crate) fn conv2d(
     wl: &Layout,
     b: Option<(&CpuStorage, &Layout)>,
     g: &Conv2dGeom,
-) -> CpuStorage {
-    by_float!(x.dtype(), "conv2d", T => {
-        let bias = b.map(|(b, bl)| typed::<T>(b, bl, "bias"));
-        forward::<T>(
-            &typed::<T>(x, xl, "input"),
-            &typed::<T>(w, wl, "weight"),
-            bias.as_deref(),
-            g,
-        )
-    })
+    keep: bool,
+) -> (CpuStorage, Option<CpuStorage>) {
+    macro_rules! run {
+        ($T:ty, $variant:ident) => {{
+            let bias = b.map(|(b, bl)| typed::<$T>(b, bl, "bias"));
+            let (out, kept) = forward::<$T>(
+                &typed::<$T>(x, xl, "input"),
+                &typed::<$T>(w, wl, "weight"),
+                bias.as_deref(),
+                g,
+                keep,
+            );
+            (CpuStorage::$variant(out), kept.map(CpuStorage::$variant))
+        }};
+    }
+    match x.dtype() {
+        DType::F32 => run!(f32, F32),
+        DType::F64 => run!(f64, F64),
+        d => panic!("conv2d: expected a float tensor, got {d}"),
+    }
 }
 
 pub(crate) fn conv2d_input_grad(
@@ -412,7 +537,21 @@ pub(crate) fn conv2d_weight_grad(
     g: &Conv2dGeom,
 ) -> CpuStorage {
     by_float!(gy.dtype(), "conv2d backward", T => {
-        weight_grad::<T>(&typed::<T>(gy, gl, "grad"), &typed::<T>(x, xl, "input"), g)
+        let x = typed::<T>(x, xl, "input");
+        weight_grad::<T>(&typed::<T>(gy, gl, "grad"), Unfolded::Input(&x), g)
+    })
+}
+
+/// The weight gradient from the unfolded input the forward pass kept.
+pub(crate) fn conv2d_weight_grad_unfolded(
+    gy: &CpuStorage,
+    gl: &Layout,
+    unfolded: &CpuStorage,
+    g: &Conv2dGeom,
+) -> CpuStorage {
+    by_float!(gy.dtype(), "conv2d backward", T => {
+        let kept = unfolded.as_slice::<T>().expect("conv2d backward: unfolded input dtype");
+        weight_grad::<T>(&typed::<T>(gy, gl, "grad"), Unfolded::Kept(kept), g)
     })
 }
 

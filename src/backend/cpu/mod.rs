@@ -4,6 +4,7 @@ mod elementwise;
 mod index;
 mod loss;
 mod matmul;
+pub(crate) mod memory;
 pub(crate) mod pool;
 mod reduce;
 

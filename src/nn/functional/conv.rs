@@ -241,16 +241,20 @@ fn conv2d_4d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> T
         oh: (xs[2] + 2 * ph - eh) / sh + 1,
         ow: (xs[3] + 2 * pw - ew) / sw + 1,
     };
-    let storage = {
+    let mut inputs = vec![x, w];
+    inputs.extend(b);
+    // The weight gradient reuses the forward pass's unfolded input when it is small
+    // enough to keep: a training step then unfolds each input once, not twice.
+    let records = crate::is_grad_enabled() && w.requires_grad();
+    let (storage, unfolded) = {
         let (sx, sw_) = (x.storage(), w.storage());
         let sb = b.map(|b| b.storage());
         let bias: Option<(&Storage, _)> = sb.as_deref().map(|s| (s, b.unwrap().layout()));
-        sx.conv2d(x.layout(), &sw_, w.layout(), bias, &geom)
+        let keep = records && sx.conv2d_keeps_unfolded(&geom);
+        sx.conv2d(x.layout(), &sw_, w.layout(), bias, &geom, keep)
     };
     let shape = [geom.n, geom.o, geom.oh, geom.ow];
-    let mut inputs = vec![x, w];
-    inputs.extend(b);
     Tensor::from_op(storage, &shape, "ConvolutionBackward0", &inputs, |_| {
-        Box::new(ConvolutionBackward::new(x, w, geom))
+        Box::new(ConvolutionBackward::new(x, w, unfolded, geom))
     })
 }
