@@ -1,6 +1,6 @@
 //! firelight: PyTorch's model of work in Rust.
 //!
-//! Tensors with autograd, and (in later modules) `nn`, `optim`, `data` and MNIST loading,
+//! Tensors with autograd, `nn`, `optim`, `data` (datasets and loaders) and MNIST loading,
 //! following PyTorch's tutorial "What is torch.nn really?".
 //!
 //! ```
@@ -18,6 +18,7 @@ mod backend;
 pub mod datasets;
 mod device;
 mod dtype;
+pub mod data;
 pub mod error;
 pub mod io;
 mod layout;
