@@ -39,8 +39,14 @@ fn main() {
     };
     let results = [
         ("batch_size 64, shuffle", epoch(&loader(true, 0))),
-        ("batch_size 64, shuffle, num_workers 2", epoch(&loader(true, 2))),
-        ("batch_size 64, no shuffle (views)", epoch(&loader(false, 0))),
+        (
+            "batch_size 64, shuffle, num_workers 2",
+            epoch(&loader(true, 2)),
+        ),
+        (
+            "batch_size 64, no shuffle (views)",
+            epoch(&loader(false, 0)),
+        ),
     ];
     if json {
         let items: Vec<String> = results

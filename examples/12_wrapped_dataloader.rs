@@ -112,6 +112,9 @@ fn main() -> firelight::Result<()> {
     // The adaptive pool makes the output 10 scores whatever the image size.
     let _g = no_grad();
     let big = model.forward(&Tensor::rand(&[2, 1, 40, 36]));
-    println!("a [2, 1, 40, 36] input gives scores of shape {:?}", big.shape());
+    println!(
+        "a [2, 1, 40, 36] input gives scores of shape {:?}",
+        big.shape()
+    );
     Ok(())
 }

@@ -15,10 +15,10 @@
 #![warn(missing_docs)]
 pub mod autograd;
 mod backend;
+pub mod data;
 pub mod datasets;
 mod device;
 mod dtype;
-pub mod data;
 pub mod error;
 pub mod io;
 mod layout;

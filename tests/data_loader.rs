@@ -43,7 +43,10 @@ fn len_with_and_without_drop_last() {
 
 #[test]
 fn rows_and_labels_stay_together_when_shuffled() {
-    let dl = DataLoader::new(pairs(100)).batch_size(16).shuffle(true).seed(4);
+    let dl = DataLoader::new(pairs(100))
+        .batch_size(16)
+        .shuffle(true)
+        .seed(4);
     for _epoch in 0..3 {
         for (xb, yb) in &dl {
             let x = xb.to_vec::<i64>();
@@ -104,7 +107,10 @@ fn samplers_with_and_without_replacement() {
     distinct.sort();
     distinct.dedup();
     assert!(distinct.len() < 30, "30 draws from 10 must repeat");
-    let without = DataLoader::new(ds).batch_size(4).sampler(RandomSampler::new(10)).seed(1);
+    let without = DataLoader::new(ds)
+        .batch_size(4)
+        .sampler(RandomSampler::new(10))
+        .seed(1);
     let mut ys = order(&without, |(_, y)| y.to_vec());
     ys.sort();
     assert_eq!(ys, (0..10).collect::<Vec<_>>());
@@ -170,10 +176,14 @@ fn workers_give_what_the_main_thread_gives() {
     let serial = make(0);
     let threaded = make(3);
     for _epoch in 0..3 {
-        let a: Vec<(Vec<f32>, Vec<i64>)> =
-            serial.iter().map(|(x, y)| (x.to_vec(), y.to_vec())).collect();
-        let b: Vec<(Vec<f32>, Vec<i64>)> =
-            threaded.iter().map(|(x, y)| (x.to_vec(), y.to_vec())).collect();
+        let a: Vec<(Vec<f32>, Vec<i64>)> = serial
+            .iter()
+            .map(|(x, y)| (x.to_vec(), y.to_vec()))
+            .collect();
+        let b: Vec<(Vec<f32>, Vec<i64>)> = threaded
+            .iter()
+            .map(|(x, y)| (x.to_vec(), y.to_vec()))
+            .collect();
         assert_eq!(a, b);
     }
 }
@@ -201,7 +211,11 @@ fn zero_batch_size_panics() {
     expected = "TensorDataset: size mismatch between tensors: all must have the same first dim, got lengths [5, 5, 4]"
 )]
 fn tensors_of_different_lengths_panic() {
-    TensorDataset::new((Tensor::zeros(&[5, 3]), Tensor::zeros(&[5]), Tensor::zeros(&[4])));
+    TensorDataset::new((
+        Tensor::zeros(&[5, 3]),
+        Tensor::zeros(&[5]),
+        Tensor::zeros(&[4]),
+    ));
 }
 
 #[test]
@@ -211,7 +225,9 @@ fn out_of_range_index_panics() {
 }
 
 #[test]
-#[should_panic(expected = "DataLoader: the sampler draws from 12 samples but the dataset has only 10")]
+#[should_panic(
+    expected = "DataLoader: the sampler draws from 12 samples but the dataset has only 10"
+)]
 fn sampler_longer_than_dataset_panics() {
     let _ = DataLoader::new(pairs(10)).sampler(SequentialSampler::new(12));
 }
@@ -241,6 +257,8 @@ fn out_of_range_batch_in_a_worker_reaches_the_loop() {
             self.0.get(i + 2)
         }
     }
-    let dl = DataLoader::new(Shifted(pairs(10))).batch_size(3).num_workers(2);
+    let dl = DataLoader::new(Shifted(pairs(10)))
+        .batch_size(3)
+        .num_workers(2);
     for _ in &dl {}
 }

@@ -212,7 +212,12 @@ mod tests {
             let n = v.len();
             TensorDataset::new(Tensor::from_vec(v, &[n]))
         };
-        let ds = ConcatDataset::new(vec![part(vec![]), part(vec![1, 2]), part(vec![]), part(vec![3])]);
+        let ds = ConcatDataset::new(vec![
+            part(vec![]),
+            part(vec![1, 2]),
+            part(vec![]),
+            part(vec![3]),
+        ]);
         let all: Vec<i64> = (0..ds.len()).map(|i| ds.get(i).item::<i64>()).collect();
         assert_eq!(all, vec![1, 2, 3]);
     }

@@ -77,9 +77,8 @@ impl<B: Send + 'static> DataLoader<B> {
         F: Fn(Vec<D::Item>) -> B + Send + Sync + 'static,
     {
         let dataset_len = dataset.len();
-        let fetch: Fetch<B> = Arc::new(move |idx: &[usize]| {
-            collate(idx.iter().map(|&i| dataset.get(i)).collect())
-        });
+        let fetch: Fetch<B> =
+            Arc::new(move |idx: &[usize]| collate(idx.iter().map(|&i| dataset.get(i)).collect()));
         DataLoader::from_fetch(fetch, dataset_len)
     }
 
@@ -309,7 +308,7 @@ impl<B: Send + 'static> DataLoader<B> {
     }
 }
 
-impl<'a, B: Send + 'static> IntoIterator for &'a DataLoader<B> {
+impl<B: Send + 'static> IntoIterator for &DataLoader<B> {
     type Item = B;
     type IntoIter = Iter<B>;
     fn into_iter(self) -> Iter<B> {
@@ -371,7 +370,10 @@ mod tests {
         for (n, bs, keep, drop) in [(10, 3, 4, 3), (9, 3, 3, 3), (2, 5, 1, 0), (0, 4, 0, 0)] {
             assert_eq!(loader(n).batch_size(bs).len(), keep, "n={n} bs={bs}");
             assert_eq!(loader(n).batch_size(bs).drop_last(true).len(), drop);
-            assert_eq!(loader(n).batch_size(bs).drop_last(true).iter().count(), drop);
+            assert_eq!(
+                loader(n).batch_size(bs).drop_last(true).iter().count(),
+                drop
+            );
             assert_eq!(loader(n).batch_size(bs).iter().count(), keep);
         }
     }
@@ -392,7 +394,12 @@ mod tests {
     #[test]
     fn workers_keep_order_and_contents() {
         let x = Tensor::randn(&[103, 5]);
-        let make = || DataLoader::new(TensorDataset::new(x.clone())).batch_size(8).shuffle(true).seed(1);
+        let make = || {
+            DataLoader::new(TensorDataset::new(x.clone()))
+                .batch_size(8)
+                .shuffle(true)
+                .seed(1)
+        };
         let serial: Vec<Vec<f32>> = make().iter().map(|b| b.to_vec::<f32>()).collect();
         for n in [1, 2, 3, 5] {
             let par: Vec<Vec<f32>> = make()
@@ -417,7 +424,10 @@ mod tests {
     #[test]
     #[should_panic(expected = "TensorDataset: index 5 is out of range for 5 samples")]
     fn worker_panics_reach_the_loop() {
-        let dl = DataLoader::with_collate(TensorDataset::new(Tensor::arange(5)), |v: Vec<Tensor>| v.len());
+        let dl =
+            DataLoader::with_collate(TensorDataset::new(Tensor::arange(5)), |v: Vec<Tensor>| {
+                v.len()
+            });
         // Past the loader's own index check, so the panic happens inside a worker.
         let fetch = dl.fetch.clone();
         let mut w = Workers::spawn(&fetch, vec![vec![0], vec![5]], 2, 1);
@@ -427,7 +437,9 @@ mod tests {
 
     #[test]
     fn map_keeps_len_and_order() {
-        let dl = loader(10).batch_size(4).map(|b| b.to_vec::<i64>().iter().sum::<i64>());
+        let dl = loader(10)
+            .batch_size(4)
+            .map(|b| b.to_vec::<i64>().iter().sum::<i64>());
         assert_eq!(dl.len(), 3);
         assert_eq!(dl.iter().collect::<Vec<_>>(), vec![6, 22, 17]);
         assert_eq!(dl.iter().collect::<Vec<_>>(), vec![6, 22, 17]);
@@ -446,7 +458,9 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "the sampler yielded index 7, out of range for a dataset of 5 samples")]
+    #[should_panic(
+        expected = "the sampler yielded index 7, out of range for a dataset of 5 samples"
+    )]
     fn sampler_index_out_of_range() {
         let dl = loader(5).sampler(crate::data::FnSampler::new(2, |_| vec![1, 7]));
         dl.iter();

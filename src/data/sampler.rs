@@ -467,6 +467,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "sampler yielded 2 indices but its len() is 3")]
     fn lying_sampler() {
-        BatchSampler::new(FnSampler::new(3, |_| vec![0, 1]), 2, false).batches(&mut Generator::new(0));
+        BatchSampler::new(FnSampler::new(3, |_| vec![0, 1]), 2, false)
+            .batches(&mut Generator::new(0));
     }
 }

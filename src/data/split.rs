@@ -151,7 +151,10 @@ mod tests {
             &mut Generator::new(2),
         );
         let mut all: Vec<usize> = parts.iter().flat_map(|p| p.indices().to_vec()).collect();
-        assert_eq!(parts.iter().map(|p| p.indices().len()).collect::<Vec<_>>(), vec![3, 3, 4]);
+        assert_eq!(
+            parts.iter().map(|p| p.indices().len()).collect::<Vec<_>>(),
+            vec![3, 3, 4]
+        );
         all.sort();
         assert_eq!(all, (0..10).collect::<Vec<_>>());
     }

@@ -252,7 +252,11 @@ mod tests {
 
     #[test]
     fn any_number_of_tensors() {
-        let ds = TensorDataset::new(vec![Tensor::zeros(&[4, 3]), Tensor::arange(4), Tensor::ones(&[4])]);
+        let ds = TensorDataset::new(vec![
+            Tensor::zeros(&[4, 3]),
+            Tensor::arange(4),
+            Tensor::ones(&[4]),
+        ]);
         let b = ds.get_batch(&[0, 2]);
         assert_eq!(b.len(), 3);
         assert_eq!(b[1].to_vec::<i64>(), vec![0, 2]);
