@@ -89,8 +89,9 @@ impl Lengths {
 /// firelight::manual_seed(0);
 /// let parts = random_split(TensorDataset::new(Tensor::arange(10)), [7, 3]);
 /// assert_eq!((parts[0].len(), parts[1].len()), (7, 3));
+/// // floor(10 * f) = 5, 2, 2; the one left over goes to the first split.
 /// let parts = random_split(TensorDataset::new(Tensor::arange(10)), [0.5, 0.25, 0.25]);
-/// assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![4, 3, 3]);
+/// assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![6, 2, 2]);
 /// ```
 ///
 /// # Panics
