@@ -1,6 +1,6 @@
 //! firelight: PyTorch's model of work in Rust.
 //!
-//! Tensors with autograd, and (in later modules) `nn`, `optim`, `data` and MNIST loading,
+//! Tensors with autograd, `nn`, `optim`, `data` (datasets and loaders) and MNIST loading,
 //! following PyTorch's tutorial "What is torch.nn really?".
 //!
 //! ```
@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 pub mod autograd;
 mod backend;
+pub mod data;
 pub mod datasets;
 mod device;
 mod dtype;

@@ -1,0 +1,56 @@
+//! The design's §1 snippet — what a PyTorch user writes for the tutorial's last model —
+//! compiled and run as written, except: the dataset is a tuple so that batches
+//! destructure as `(xb, yb)`, the data is a small random stand-in for MNIST, and the
+//! model is not moved (`Module::to` arrives with the GPU backend; the CPU is the only
+//! device today).
+use firelight::{
+    Device, Tensor,
+    data::{DataLoader, TensorDataset},
+    nn,
+    nn::Module,
+    nn::functional as F,
+    optim,
+    optim::Optimizer,
+};
+
+#[test]
+fn design_snippet_trains() {
+    firelight::manual_seed(0);
+    // Images whose brightness gives the label: something a CNN can learn quickly.
+    let y_train = Tensor::randint(0, 10, &[256]);
+    let x_train = Tensor::rand(&[256, 784]) * 0.5 + y_train.float().unsqueeze(1) / 10.0;
+    let train_ds = TensorDataset::new((x_train.clone(), y_train.clone()));
+    let train_dl = DataLoader::new(train_ds).batch_size(64).shuffle(true);
+    let dev = Device::gpu_if_available();
+
+    let model = nn::Sequential::new()
+        .add(nn::Lambda::new(|x: &Tensor| x.view(&[-1, 1, 28, 28])))
+        .add(nn::Conv2d::new(1, 16, 3).stride(2).padding(1))
+        .add(nn::ReLU)
+        .add(nn::Conv2d::new(16, 16, 3).stride(2).padding(1))
+        .add(nn::ReLU)
+        .add(nn::Conv2d::new(16, 10, 3).stride(2).padding(1))
+        .add(nn::ReLU)
+        .add(nn::AdaptiveAvgPool2d::new(1))
+        .add(nn::Flatten::new());
+    let mut opt = optim::Sgd::new(model.parameters(), 0.1).momentum(0.9);
+
+    let full_loss = |m: &nn::Sequential| {
+        let _g = firelight::no_grad();
+        F::cross_entropy(&m.forward(&x_train), &y_train).item::<f32>()
+    };
+    let before = full_loss(&model);
+    for _epoch in 0..30 {
+        model.train();
+        for (xb, yb) in &train_dl {
+            let loss = F::cross_entropy(&model.forward(&xb.to(&dev)), &yb.to(&dev));
+            loss.backward();
+            opt.step();
+            opt.zero_grad();
+        }
+    }
+    model.eval();
+    let after = full_loss(&model);
+    eprintln!("loss {before} -> {after}");
+    assert!(after < 0.9 * before, "loss {before} -> {after}");
+}
