@@ -23,7 +23,11 @@ pub fn shuffled<'a>(
     mut generator: Generator,
 ) -> impl ExactSizeIterator<Item = (Tensor, Tensor)> + 'a {
     let n = x.shape()[0];
-    let order: Vec<i64> = generator.randperm(n).into_iter().map(|i| i as i64).collect();
+    let order: Vec<i64> = generator
+        .randperm(n)
+        .into_iter()
+        .map(|i| i as i64)
+        .collect();
     let count = n.div_ceil(batch_size);
     (0..count).map(move |b| {
         let idx = &order[b * batch_size..((b + 1) * batch_size).min(n)];

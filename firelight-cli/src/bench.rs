@@ -40,8 +40,14 @@ struct Report {
 pub fn run(a: BenchArgs) -> Result<()> {
     let loaded = dataset::load(a.data.as_deref(), a.json)?;
     let m = &loaded.mnist;
-    let (x_train, y_train) = (dataset::head(&m.x_train, a.limit), dataset::head(&m.y_train, a.limit));
-    let (x_valid, y_valid) = (dataset::head(&m.x_valid, a.limit), dataset::head(&m.y_valid, a.limit));
+    let (x_train, y_train) = (
+        dataset::head(&m.x_train, a.limit),
+        dataset::head(&m.y_train, a.limit),
+    );
+    let (x_valid, y_valid) = (
+        dataset::head(&m.x_valid, a.limit),
+        dataset::head(&m.y_valid, a.limit),
+    );
     let mut rows = Vec::new();
     for (name, lr, momentum) in [("logistic", 0.5, 0.0), ("mlp", 0.1, 0.0), ("cnn", 0.1, 0.9)] {
         if !a.json {
@@ -123,7 +129,11 @@ fn ops() -> Vec<OpTime> {
     let target = Tensor::from_vec((0..64i64).map(|i| i % 10).collect(), &[64]);
     let mut out = Vec::new();
     let mut add = |op, shape, f: &mut dyn FnMut()| {
-        out.push(OpTime { op, shape, micros: time(f) * 1e6 })
+        out.push(OpTime {
+            op,
+            shape,
+            micros: time(f) * 1e6,
+        })
     };
     add("add + sum + backward", "[1000,1000]", &mut || {
         (&a + &b).sum().backward();
@@ -155,7 +165,10 @@ fn ops() -> Vec<OpTime> {
 fn print_report(r: &Report) {
     println!("threads: {}", r.threads);
     println!();
-    println!("{:<9} {:>9} {:>14} {:>9} {:>14}", "model", "train n", "train epoch s", "valid n", "valid pass s");
+    println!(
+        "{:<9} {:>9} {:>14} {:>9} {:>14}",
+        "model", "train n", "train epoch s", "valid n", "valid pass s"
+    );
     for m in &r.models {
         println!(
             "{:<9} {:>9} {:>14.2} {:>9} {:>14.3}",
@@ -163,7 +176,10 @@ fn print_report(r: &Report) {
         );
     }
     println!();
-    println!("cnn inference, batch 1000: {:.0} images/s", r.cnn_inference_images_per_s);
+    println!(
+        "cnn inference, batch 1000: {:.0} images/s",
+        r.cnn_inference_images_per_s
+    );
     println!();
     println!("{:<30} {:<22} {:>10}", "op", "shape", "µs");
     for o in &r.ops {

@@ -58,11 +58,13 @@ pub enum Split {
 }
 
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Defaults follow the tutorial: cnn trains with SGD lr 0.1 momentum 0.9; \
+#[command(
+    after_help = "Defaults follow the tutorial: cnn trains with SGD lr 0.1 momentum 0.9; \
 logistic and mlp with SGD lr 0.5 (logistic, as in the tutorial) / 0.1 (mlp), no momentum; \
 batch size 64, 2 epochs, seed 0.\n\
 Without --data, the repository's data/mnist/mnist.pkl.gz is used (or $FIRELIGHT_DATA); \
-when it is missing it is downloaded from the tutorial's URL and checked by sha256.")]
+when it is missing it is downloaded from the tutorial's URL and checked by sha256."
+)]
 pub struct FitArgs {
     /// Model to train: logistic, mlp or cnn.
     #[arg(long, default_value = "cnn")]
@@ -74,16 +76,16 @@ pub struct FitArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: Option<u32>,
     /// Learning rate [default: 0.1 for cnn and mlp, 0.5 for logistic; 0.001 for adam/adamw].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// SGD momentum [default: 0.9 for cnn, 0 otherwise].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub momentum: Option<f64>,
     /// Optimizer [default: sgd].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
     /// Weight decay [default: 0, or 0.01 for adamw].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub weight_decay: Option<f64>,
     /// Seed for initialisation and shuffling [default: 0].
     #[arg(long)]
@@ -158,6 +160,9 @@ pub struct DataArgs {
     /// Draw the first N training digits in a grid (needs --out).
     #[arg(long, value_name = "N", requires = "out", value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub show: Option<u32>,
+    /// With --show, start at training image K (0-based) instead of the first.
+    #[arg(long, value_name = "K", default_value_t = 0, requires = "show")]
+    pub start: u32,
     /// PNG file for --show.
     #[arg(long, value_name = "FILE.png", requires = "show")]
     pub out: Option<PathBuf>,

@@ -29,7 +29,9 @@ struct Summary {
 
 pub fn run(a: DataArgs) -> Result<()> {
     if let Some(out) = &a.out
-        && out.extension().is_none_or(|e| !e.eq_ignore_ascii_case("png"))
+        && out
+            .extension()
+            .is_none_or(|e| !e.eq_ignore_ascii_case("png"))
     {
         return Err(fail!("--out {} must name a .png file", out.display()));
     }
@@ -45,7 +47,11 @@ pub fn run(a: DataArgs) -> Result<()> {
     .collect();
     let summary = Summary {
         dir: loaded.dir.display().to_string(),
-        source: if loaded.idx { "IDX files" } else { "mnist.pkl.gz" },
+        source: if loaded.idx {
+            "IDX files"
+        } else {
+            "mnist.pkl.gz"
+        },
         splits,
     };
     if a.json {
@@ -54,11 +60,27 @@ pub fn run(a: DataArgs) -> Result<()> {
         print_summary(&summary, loaded.idx);
     }
     if let (Some(n), Some(out)) = (a.show, &a.out) {
-        let n = (n as usize).min(m.x_train.shape()[0]);
-        let (w, h, pixels) = grid(&m.x_train.slice(0, 0..n).to_vec::<f32>(), n);
+        let total = m.x_train.shape()[0];
+        let start = a.start as usize;
+        if start >= total {
+            return Err(fail!(
+                "--start {start} is past the last training image ({})",
+                total - 1
+            ));
+        }
+        let n = (n as usize).min(total - start);
+        let digits = m.x_train.slice(0, start..start + n).to_vec::<f32>();
+        let (w, h, pixels) = grid(&digits, n);
         image_io::write_gray_png(out, w, h, &pixels)?;
         if !a.json {
-            println!("wrote the first {n} training digits to {}", out.display());
+            let labels = m.y_train.slice(0, start..start + n).to_vec::<i64>();
+            let labels: Vec<String> = labels.iter().map(i64::to_string).collect();
+            println!(
+                "wrote training digits {start}..{} to {} (labels {})",
+                start + n - 1,
+                out.display(),
+                labels.join(" ")
+            );
         }
     }
     Ok(())
@@ -91,7 +113,9 @@ fn dtype_name(t: &Tensor) -> String {
 fn print_summary(s: &Summary, idx: bool) {
     println!("data   {} ({})", s.dir, s.source);
     if idx {
-        println!("       valid is the last 10,000 images of the IDX training file, as in mnist.pkl.gz");
+        println!(
+            "       valid is the last 10,000 images of the IDX training file, as in mnist.pkl.gz"
+        );
     }
     println!();
     println!(
@@ -111,12 +135,18 @@ fn print_summary(s: &Summary, idx: bool) {
         );
     }
     println!();
-    println!("labels {}", (0..10).map(|c| format!("{c:>7}")).collect::<String>());
+    println!(
+        "labels {}",
+        (0..10).map(|c| format!("{c:>7}")).collect::<String>()
+    );
     for p in &s.splits {
         println!(
             "{:<6} {}",
             p.split,
-            p.label_histogram.iter().map(|v| format!("{v:>7}")).collect::<String>()
+            p.label_histogram
+                .iter()
+                .map(|v| format!("{v:>7}"))
+                .collect::<String>()
         );
     }
 }

@@ -81,9 +81,14 @@ fn has_pickle(d: &Path) -> bool {
 fn has_idx(d: &Path) -> bool {
     IDX_NAMES.iter().all(|n| {
         let dotted = n.replace("-idx", ".idx");
-        [n.to_string(), format!("{n}.gz"), dotted.clone(), format!("{dotted}.gz")]
-            .iter()
-            .any(|f| d.join(f).is_file())
+        [
+            n.to_string(),
+            format!("{n}.gz"),
+            dotted.clone(),
+            format!("{dotted}.gz"),
+        ]
+        .iter()
+        .any(|f| d.join(f).is_file())
     })
 }
 

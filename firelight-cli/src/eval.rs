@@ -37,7 +37,11 @@ pub fn evaluate(model: &dyn Module, x: &Tensor, y: &Tensor) -> Evaluation {
     }
     model.train();
     let labels = y.to_vec::<i64>();
-    let correct = predictions.iter().zip(&labels).filter(|(p, l)| p == l).count();
+    let correct = predictions
+        .iter()
+        .zip(&labels)
+        .filter(|(p, l)| p == l)
+        .count();
     Evaluation {
         loss: loss_sum / n.max(1) as f64,
         accuracy: correct as f64 / n.max(1) as f64,
@@ -63,13 +67,15 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let state = StateDict::load(&checkpoint).map_err(|e| fail!("{e}"))?;
     let model_name = match model_name {
         Some(m) => m,
-        None => models::recognise(&state).map(str::to_string).ok_or_else(|| {
-            fail!(
-                "{} is not a checkpoint of any firelight model ({})",
-                checkpoint.display(),
-                models::NAMES.join(", ")
-            )
-        })?,
+        None => models::recognise(&state)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                fail!(
+                    "{} is not a checkpoint of any firelight model ({})",
+                    checkpoint.display(),
+                    models::NAMES.join(", ")
+                )
+            })?,
     };
     let model = models::load(&model_name, &state, &checkpoint)?;
     let loaded = dataset::load(data.as_deref(), a.json)?;
@@ -88,7 +94,11 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let per_class: Vec<f64> = (0..10)
         .map(|c| {
             let total: u64 = confusion[c].iter().sum();
-            if total == 0 { f64::NAN } else { confusion[c][c] as f64 / total as f64 }
+            if total == 0 {
+                f64::NAN
+            } else {
+                confusion[c][c] as f64 / total as f64
+            }
         })
         .collect();
     let report = Report {
@@ -102,7 +112,10 @@ pub fn run(a: EvalArgs) -> Result<()> {
         confusion,
     };
     if a.json {
-        println!("{}", serde_json::to_string(&report).expect("report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("report serialises")
+        );
         return Ok(());
     }
     print_report(&report, loaded.idx && split == "valid");
@@ -120,7 +133,10 @@ fn resolve(a: &EvalArgs) -> Result<(PathBuf, Option<String>, Option<PathBuf>)> {
         }
         return Ok((file.clone(), a.model.clone(), a.data.clone()));
     }
-    let dir = a.run.as_deref().expect("clap requires --run or --checkpoint");
+    let dir = a
+        .run
+        .as_deref()
+        .expect("clap requires --run or --checkpoint");
     let config = run_dir::load_config(dir)?;
     let checkpoint = dir.join(run_dir::MODEL);
     if !checkpoint.is_file() {
@@ -131,7 +147,11 @@ fn resolve(a: &EvalArgs) -> Result<(PathBuf, Option<String>, Option<PathBuf>)> {
         ));
     }
     let data = a.data.clone().or_else(|| run_data(&config.data, dir));
-    Ok((checkpoint, Some(a.model.clone().unwrap_or(config.model)), data))
+    Ok((
+        checkpoint,
+        Some(a.model.clone().unwrap_or(config.model)),
+        data,
+    ))
 }
 
 /// The data folder a run recorded, if it still exists (relative paths were taken from the
@@ -152,17 +172,27 @@ fn print_report(r: &Report, idx_valid: bool) {
     println!("loss        {:.4}", r.loss);
     println!("accuracy    {:.4}", r.accuracy);
     println!();
-    println!("per class   {}", (0..10).map(|c| format!("{c:>6}")).collect::<String>());
+    println!(
+        "per class   {}",
+        (0..10).map(|c| format!("{c:>6}")).collect::<String>()
+    );
     println!(
         "accuracy    {}",
         r.per_class_accuracy
             .iter()
-            .map(|a| if a.is_nan() { format!("{:>6}", "-") } else { format!("{a:>6.3}") })
+            .map(|a| if a.is_nan() {
+                format!("{:>6}", "-")
+            } else {
+                format!("{a:>6.3}")
+            })
             .collect::<String>()
     );
     println!();
     println!("confusion matrix (rows: true digit, columns: predicted)");
-    println!("      {}", (0..10).map(|c| format!("{c:>6}")).collect::<String>());
+    println!(
+        "      {}",
+        (0..10).map(|c| format!("{c:>6}")).collect::<String>()
+    );
     for (t, row) in r.confusion.iter().enumerate() {
         println!(
             "  {t:>2}  {}",

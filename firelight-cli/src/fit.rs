@@ -24,7 +24,10 @@ pub fn run(a: FitArgs) -> Result<()> {
         Some(dir) => (dir.clone(), resume_config(&a, dir)?),
         None => {
             let config = new_config(&a)?;
-            let dir = a.out.clone().unwrap_or_else(|| run_dir::default_dir(&config.model));
+            let dir = a
+                .out
+                .clone()
+                .unwrap_or_else(|| run_dir::default_dir(&config.model));
             if dir.join(run_dir::CONFIG).exists() {
                 return Err(fail!(
                     "{} already holds a run; continue it with --resume {0} or pick another --out",
@@ -36,7 +39,12 @@ pub fn run(a: FitArgs) -> Result<()> {
     };
     run_dir::prepare(&dir)?;
 
-    let loaded = dataset::load(a.data.as_deref().or(a.resume.as_ref().map(|_| config.data.as_path())), a.json)?;
+    let loaded = dataset::load(
+        a.data
+            .as_deref()
+            .or(a.resume.as_ref().map(|_| config.data.as_path())),
+        a.json,
+    )?;
     let config = Config {
         data: std::path::absolute(&loaded.dir).unwrap_or(loaded.dir.clone()),
         ..config
@@ -54,8 +62,9 @@ pub fn run(a: FitArgs) -> Result<()> {
     if a.resume.is_some() {
         let state = run_dir::load_train_state(&dir)?;
         let model_file = dir.join(run_dir::TRAIN_STATE);
-        models::load(&config.model, &state.model, &model_file)?;
-        opt.load_state_dict(&state.optimizer).map_err(|e| fail!("{}: {e}", model_file.display()))?;
+        models::load_into(&model, &config.model, &state.model, &model_file)?;
+        opt.load_state_dict(&state.optimizer)
+            .map_err(|e| fail!("{}: {e}", model_file.display()))?;
         history = run_dir::load_metrics(&dir)?;
         if history.len() < state.epoch as usize {
             return Err(fail!(
@@ -81,7 +90,11 @@ pub fn run(a: FitArgs) -> Result<()> {
     if !a.json {
         println!(
             "{} {} on {} ({} train / {} valid examples) -> {}",
-            if a.resume.is_some() { "resuming" } else { "training" },
+            if a.resume.is_some() {
+                "resuming"
+            } else {
+                "training"
+            },
             config.model,
             loaded.dir.display(),
             x_train.shape()[0],
@@ -147,7 +160,10 @@ pub fn run(a: FitArgs) -> Result<()> {
         run_dir::save_metrics(&dir, &history)?;
         plot::draw(&dir.join(run_dir::CURVE), &history)?;
         if a.json {
-            println!("{}", serde_json::to_string(&row).expect("metrics serialise"));
+            println!(
+                "{}",
+                serde_json::to_string(&row).expect("metrics serialise")
+            );
         } else {
             println!(
                 "{:>5}  {:>10.4}  {:>10.4}  {:>9.4}  {:>7.1}",
@@ -189,7 +205,11 @@ fn new_config(a: &FitArgs) -> Result<Config> {
     };
     let weight_decay = a
         .weight_decay
-        .unwrap_or(if optimizer == OptimizerKind::Adamw { 0.01 } else { 0.0 });
+        .unwrap_or(if optimizer == OptimizerKind::Adamw {
+            0.01
+        } else {
+            0.0
+        });
     check_range("--lr", lr, 0.0, f64::INFINITY, false)?;
     check_range("--momentum", momentum, 0.0, 1.0, true)?;
     check_range("--weight-decay", weight_decay, 0.0, f64::INFINITY, true)?;
@@ -215,8 +235,16 @@ fn check_range(flag: &str, value: f64, lo: f64, hi: f64, lo_ok: bool) -> Result<
     if ok {
         return Ok(());
     }
-    let lower = if lo_ok { format!(">= {lo}") } else { format!("> {lo}") };
-    let upper = if hi.is_finite() { format!(" and < {hi}") } else { String::new() };
+    let lower = if lo_ok {
+        format!(">= {lo}")
+    } else {
+        format!("> {lo}")
+    };
+    let upper = if hi.is_finite() {
+        format!(" and < {hi}")
+    } else {
+        String::new()
+    };
     Err(fail!("{flag} must be {lower}{upper}, got {value}"))
 }
 

@@ -17,7 +17,8 @@ pub struct Gray {
 /// taken as white paper, since a drawn digit's background is usually transparent.
 pub fn read_gray(path: &Path) -> Result<Gray> {
     let bytes = std::fs::read(path).map_err(|e| io_err("read image", path, e))?;
-    let unreadable = |e: &dyn std::fmt::Display| fail!("cannot decode image {}: {e}", path.display());
+    let unreadable =
+        |e: &dyn std::fmt::Display| fail!("cannot decode image {}: {e}", path.display());
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         decode_png(&bytes).map_err(|e| unreadable(&e))
     } else if bytes.starts_with(&[0xFF, 0xD8]) {
@@ -50,7 +51,10 @@ fn decode_png(bytes: &[u8]) -> std::result::Result<Gray, String> {
             .chunks_exact(2)
             .map(|p| over_white(f32::from(p[0]) / 255.0, p[1]))
             .collect(),
-        C::Rgb => data.chunks_exact(3).map(|p| luma(p[0], p[1], p[2])).collect(),
+        C::Rgb => data
+            .chunks_exact(3)
+            .map(|p| luma(p[0], p[1], p[2]))
+            .collect(),
         C::Rgba => data
             .chunks_exact(4)
             .map(|p| over_white(luma(p[0], p[1], p[2]), p[3]))
@@ -75,7 +79,10 @@ fn decode_jpeg(bytes: &[u8]) -> std::result::Result<Gray, String> {
             .chunks_exact(2)
             .map(|p| f32::from(u16::from_be_bytes([p[0], p[1]])) / 65535.0)
             .collect(),
-        P::RGB24 => data.chunks_exact(3).map(|p| luma(p[0], p[1], p[2])).collect(),
+        P::RGB24 => data
+            .chunks_exact(3)
+            .map(|p| luma(p[0], p[1], p[2]))
+            .collect(),
         P::CMYK32 => data
             .chunks_exact(4)
             .map(|p| {
@@ -117,7 +124,10 @@ pub fn to_mnist(img: &Gray, path: &Path) -> Result<Vec<f32>> {
     }
     let max = ink.iter().copied().fold(0.0f32, f32::max);
     if max - bg < 0.1 {
-        return Err(fail!("image {} shows no digit (it is blank)", path.display()));
+        return Err(fail!(
+            "image {} shows no digit (it is blank)",
+            path.display()
+        ));
     }
     // Background level to 0 and strongest ink to 1, so grey paper and pale ink still work.
     let ink: Vec<f32> = ink
@@ -164,7 +174,13 @@ pub fn to_mnist(img: &Gray, path: &Path) -> Result<Vec<f32>> {
 /// Area-weighted resampling of the `(x0, y0, bw, bh)` box of `src` to `nw` x `nh`: each
 /// output pixel averages the source area it covers, which neither aliases thin strokes
 /// when shrinking nor invents detail when growing.
-fn resample(src: &[f32], stride: usize, bx: (usize, usize, usize, usize), nw: usize, nh: usize) -> Vec<f32> {
+fn resample(
+    src: &[f32],
+    stride: usize,
+    bx: (usize, usize, usize, usize),
+    nw: usize,
+    nh: usize,
+) -> Vec<f32> {
     let (x0, y0, bw, bh) = bx;
     let (sx, sy) = (bw as f64 / nw as f64, bh as f64 / nh as f64);
     let mut out = vec![0.0f32; nw * nh];
@@ -211,25 +227,43 @@ mod tests {
                 pixels[y * w + x] = 0.0;
             }
         }
-        Gray { width: w, height: h, pixels }
+        Gray {
+            width: w,
+            height: h,
+            pixels,
+        }
     }
 
     #[test]
     fn digit_on_paper_becomes_white_on_black_20px_tall_and_centred() {
         let out = to_mnist(&bar_on_paper(), Path::new("bar.png")).unwrap();
-        let rows: Vec<usize> = (0..28).filter(|y| (0..28).any(|x| out[y * 28 + x] > 0.5)).collect();
+        let rows: Vec<usize> = (0..28)
+            .filter(|y| (0..28).any(|x| out[y * 28 + x] > 0.5))
+            .collect();
         assert_eq!(rows.len(), 20, "the tall side fills 20 pixels");
         let mass: f32 = out.iter().sum();
         let cx: f32 = (0..784).map(|i| out[i] * (i % 28) as f32).sum::<f32>() / mass;
         let cy: f32 = (0..784).map(|i| out[i] * (i / 28) as f32).sum::<f32>() / mass;
-        assert!((cx - 14.0).abs() <= 1.0 && (cy - 14.0).abs() <= 1.0, "{cx} {cy}");
+        assert!(
+            (cx - 14.0).abs() <= 1.0 && (cy - 14.0).abs() <= 1.0,
+            "{cx} {cy}"
+        );
         assert_eq!(out.iter().copied().fold(0.0, f32::max), 255.0 / 256.0);
         assert_eq!(out[0], 0.0, "background is black");
     }
 
     #[test]
     fn blank_picture_is_an_error() {
-        let img = Gray { width: 5, height: 5, pixels: vec![1.0; 25] };
-        assert!(to_mnist(&img, Path::new("x.png")).unwrap_err().0.contains("blank"));
+        let img = Gray {
+            width: 5,
+            height: 5,
+            pixels: vec![1.0; 25],
+        };
+        assert!(
+            to_mnist(&img, Path::new("x.png"))
+                .unwrap_err()
+                .0
+                .contains("blank")
+        );
     }
 }

@@ -68,10 +68,20 @@ fn clap_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
+            // clap spreads one message over several lines (missing arguments, possible
+            // values, tips) before its usage block; join them, drop the usage.
             let text = e.render().to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error");
-            let first = first.trim_start_matches("error: ");
-            eprintln!("error: {first} (see firelight --help)");
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            eprintln!(
+                "error: {} (see firelight --help)",
+                message.trim_start_matches("error: ")
+            );
             ExitCode::from(2)
         }
     }

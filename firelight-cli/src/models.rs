@@ -44,6 +44,17 @@ pub fn build(name: &str) -> Result<Sequential> {
 /// says which model the checkpoint does fit, if any.
 pub fn load(name: &str, state: &StateDict, source: &std::path::Path) -> Result<Sequential> {
     let model = build(name)?;
+    load_into(&model, name, state, source)?;
+    Ok(model)
+}
+
+/// Loads `state` into `model` (a `name` model), with [`load`]'s one-line mismatch message.
+pub fn load_into(
+    model: &Sequential,
+    name: &str,
+    state: &StateDict,
+    source: &std::path::Path,
+) -> Result<()> {
     if let Err(e) = model.load_state_dict(state) {
         let msg = e.to_string();
         let problems: Vec<&str> = msg
@@ -64,7 +75,7 @@ pub fn load(name: &str, state: &StateDict, source: &std::path::Path) -> Result<S
             }
         ));
     }
-    Ok(model)
+    Ok(())
 }
 
 /// The model whose parameter names and shapes `state` matches exactly.
@@ -100,7 +111,10 @@ mod tests {
 
     #[test]
     fn unknown_name_lists_the_valid_ones() {
-        let e = build("resnet").unwrap_err().0;
+        let Err(e) = build("resnet") else {
+            panic!("resnet is not a model")
+        };
+        let e = e.0;
         assert!(e.contains("logistic, mlp, cnn"), "{e}");
     }
 }

@@ -47,26 +47,41 @@ pub fn run(a: PredictArgs) -> Result<()> {
         .zip(probs.chunks_exact(10))
         .map(|(path, p)| Prediction {
             image: path.display().to_string(),
-            digit: (0..10).max_by(|&i, &j| p[i].total_cmp(&p[j])).expect("ten classes"),
+            digit: (0..10)
+                .max_by(|&i, &j| p[i].total_cmp(&p[j]))
+                .expect("ten classes"),
             probabilities: p.to_vec(),
         })
         .collect();
     if a.json {
-        println!("{}", serde_json::to_string(&predictions).expect("serialises"));
+        println!(
+            "{}",
+            serde_json::to_string(&predictions).expect("serialises")
+        );
         return Ok(());
     }
-    let width = predictions.iter().map(|p| p.image.len()).max().unwrap_or(5).max(5);
+    let width = predictions
+        .iter()
+        .map(|p| p.image.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     println!(
         "{:width$}  digit  {}",
         "image",
-        (0..10).map(|c| format!("{:>6}", format!("p({c})"))).collect::<String>()
+        (0..10)
+            .map(|c| format!("{:>6}", format!("p({c})")))
+            .collect::<String>()
     );
     for p in &predictions {
         println!(
             "{:width$}  {:>5}  {}",
             p.image,
             p.digit,
-            p.probabilities.iter().map(|v| format!("{v:>6.3}")).collect::<String>()
+            p.probabilities
+                .iter()
+                .map(|v| format!("{v:>6.3}"))
+                .collect::<String>()
         );
     }
     Ok(())

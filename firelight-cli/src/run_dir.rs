@@ -113,7 +113,8 @@ pub fn load_config(dir: &Path) -> Result<Config> {
             dir.display()
         )
     })?;
-    serde_json::from_str(&text).map_err(|e| fail!("{}: not a firelight run config: {e}", path.display()))
+    serde_json::from_str(&text)
+        .map_err(|e| fail!("{}: not a firelight run config: {e}", path.display()))
 }
 
 /// Rewrites the metrics file with `rows` (atomically: it is small).
@@ -162,7 +163,10 @@ pub fn save_train_state(dir: &Path, s: &TrainState) -> Result<()> {
         sd.insert(format!("{OPT_PREFIX}{n}"), t);
     }
     for (n, v) in s.optimizer.named_scalars() {
-        sd.insert(format!("{SCALAR_PREFIX}{n}"), Tensor::from_vec(vec![v], &[1]));
+        sd.insert(
+            format!("{SCALAR_PREFIX}{n}"),
+            Tensor::from_vec(vec![v], &[1]),
+        );
     }
     // StateDict::save writes to a temporary file and renames it: atomic.
     Ok(sd.save(dir.join(TRAIN_STATE))?)
