@@ -13,7 +13,7 @@ fn json_lines(text: &str) -> Vec<Value> {
 #[test]
 fn fit_writes_a_run_folder_and_learns() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = idx_dir(tmp.path(), 10_100, 100);
+    let data = idx_dir(tmp.path(), 11_000, 100);
     let run = tmp.path().join("run");
     let out = ok(&[
         "fit",
@@ -153,7 +153,7 @@ fn resume_reproduces_an_uninterrupted_run() {
 #[test]
 fn eval_and_predict_a_trained_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = idx_dir(tmp.path(), 10_100, 100);
+    let data = idx_dir(tmp.path(), 11_000, 100);
     let run = tmp.path().join("run");
     ok(&[
         "fit",
@@ -236,6 +236,7 @@ fn eval_and_predict_a_trained_run() {
         .max_by(|&i, &j| p[i].as_f64().unwrap().total_cmp(&p[j].as_f64().unwrap()))
         .unwrap();
     assert_eq!(preds[0]["digit"], argmax);
+    assert_eq!(preds[0]["digit"], 1, "{out}");
 }
 
 #[test]
@@ -283,4 +284,82 @@ fn bench_reports_every_workload() {
     assert_eq!(models, ["logistic", "mlp", "cnn"]);
     assert!(report["cnn_inference_images_per_s"].as_f64().unwrap() > 0.0);
     assert!(report["ops"].as_array().unwrap().len() >= 5);
+}
+
+/// The PNG that `data --show 1` wrote, as bytes.
+fn read_png_gray(path: &std::path::Path) -> (usize, usize, Vec<u8>) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width as usize, info.height as usize, buf)
+}
+
+#[test]
+fn predict_takes_large_dark_on_light_jpegs_like_mnist_pictures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 11_000, 100);
+    let run = tmp.path().join("run");
+    ok(&[
+        "fit",
+        "--model",
+        "logistic",
+        "--epochs",
+        "2",
+        "--limit",
+        "1000",
+        "--data",
+        s(&data),
+        "--out",
+        s(&run),
+        "--json",
+    ]);
+    let mut pngs = Vec::new();
+    let mut jpegs = Vec::new();
+    for k in 0..4 {
+        let png = tmp.path().join(format!("d{k}.png"));
+        ok(&[
+            "data",
+            "--data",
+            s(&data),
+            "--show",
+            "1",
+            "--start",
+            &k.to_string(),
+            "--out",
+            s(&png),
+        ]);
+        // Scanned-paper style: 7x larger, dark ink on light grey, off-centre, as a JPEG.
+        let (w, h, px) = read_png_gray(&png);
+        let (cw, ch) = (320usize, 260usize);
+        let mut canvas = vec![220u8; cw * ch];
+        for y in 0..h * 7 {
+            for x in 0..w * 7 {
+                let v = px[(y / 7) * w + x / 7] as u32;
+                canvas[(30 + y) * cw + 90 + x] = (220 - v * 200 / 255) as u8;
+            }
+        }
+        let jpg = tmp.path().join(format!("d{k}.jpg"));
+        let mut bytes = Vec::new();
+        jpeg_encoder::Encoder::new(&mut bytes, 95)
+            .encode(&canvas, cw as u16, ch as u16, jpeg_encoder::ColorType::Luma)
+            .unwrap();
+        std::fs::write(&jpg, bytes).unwrap();
+        pngs.push(png);
+        jpegs.push(jpg);
+    }
+    let predict = |files: &[std::path::PathBuf]| -> Vec<u64> {
+        let mut args = vec!["predict", "--run", s(&run), "--json"];
+        args.extend(files.iter().map(|p| s(p)));
+        let v: Value = serde_json::from_str(&ok(&args)).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["digit"].as_u64().unwrap())
+            .collect()
+    };
+    let labels: Vec<u64> = (0..4).map(|i| ((i * 7) % 10) as u64).collect();
+    assert_eq!(predict(&pngs), labels);
+    assert_eq!(predict(&jpegs), labels);
 }

@@ -62,26 +62,64 @@ fn write_idx(path: &Path, magic: u32, dims: &[u32], data: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
-/// A digit-like picture whose class is easy to learn: label `d` draws a bright block whose
-/// position depends on `d`, plus faint deterministic noise.
-fn picture(d: u8, i: usize) -> Vec<u8> {
+/// Digits 0-9 in a 3x5 bitmap font, one row of three bits per line.
+const FONT: [[u8; 5]; 10] = [
+    [0b111, 0b101, 0b101, 0b101, 0b111],
+    [0b010, 0b110, 0b010, 0b010, 0b111],
+    [0b111, 0b001, 0b111, 0b100, 0b111],
+    [0b111, 0b001, 0b111, 0b001, 0b111],
+    [0b101, 0b101, 0b111, 0b001, 0b001],
+    [0b111, 0b100, 0b111, 0b001, 0b111],
+    [0b111, 0b100, 0b111, 0b101, 0b111],
+    [0b111, 0b001, 0b010, 0b010, 0b010],
+    [0b111, 0b101, 0b111, 0b101, 0b111],
+    [0b111, 0b101, 0b111, 0b001, 0b111],
+];
+
+/// A digit-like picture: digit `d` in the bitmap font, 4x (12x20 pixels, MNIST's 20-pixel
+/// height), bright ink on black, placed with its centre of mass at (14, 14) as MNIST's
+/// digits are, with varying ink and faint noise. `predict`'s preparation of such a picture
+/// gives it back, so a model trained on these must recognise `data --show` pictures.
+pub fn picture(d: u8, i: usize) -> Vec<u8> {
+    let mut glyph = vec![0u8; 20 * 12];
+    for (r, bits) in FONT[d as usize].iter().enumerate() {
+        for c in 0..3 {
+            if bits >> (2 - c) & 1 == 1 {
+                for y in 0..4 {
+                    for x in 0..4 {
+                        glyph[(r * 4 + y) * 12 + c * 4 + x] =
+                            150 + ((i * 7 + y * 3 + x) % 100) as u8;
+                    }
+                }
+            }
+        }
+    }
+    let mass: f64 = glyph.iter().map(|&v| f64::from(v)).sum();
+    let cx: f64 = (0..240)
+        .map(|k| f64::from(glyph[k]) * (k % 12) as f64)
+        .sum::<f64>()
+        / mass;
+    let cy: f64 = (0..240)
+        .map(|k| f64::from(glyph[k]) * (k / 12) as f64)
+        .sum::<f64>()
+        / mass;
+    let (ox, oy) = ((14.0 - cx).round() as usize, (14.0 - cy).round() as usize);
     let mut px = vec![0u8; 784];
-    let (row, col) = (4 + 2 * (d as usize % 5) * 2, if d < 5 { 6 } else { 16 });
-    for y in row..row + 6 {
-        for x in col..col + 6 {
-            px[y * 28 + x] = 200 + ((i * 7 + y * 3 + x) % 55) as u8;
+    for y in 0..20 {
+        for x in 0..12 {
+            px[(oy + y) * 28 + ox + x] = glyph[y * 12 + x];
         }
     }
     for (k, p) in px.iter_mut().enumerate() {
         if *p == 0 && (k * 31 + i * 17) % 13 == 0 {
-            *p = ((k + i) % 40) as u8;
+            *p = ((k + i) % 20) as u8;
         }
     }
     px
 }
 
 /// The four IDX files for `train` training images (more than 10,000: the library takes the
-/// last 10,000 for validation) and `test` test images.
+/// last 10,000 for validation, so `train - 10,000` are left to train on) and `test` test images.
 pub fn idx_dir(root: &Path, train: usize, test: usize) -> PathBuf {
     let dir = root.join("idx");
     std::fs::create_dir_all(&dir).unwrap();
