@@ -119,8 +119,8 @@ fn print_summary(s: &Summary, idx: bool) {
     }
     println!();
     println!(
-        "{:<6} {:<14} {:<8} {:<10} {:<6} {}",
-        "split", "images", "dtype", "labels", "dtype", "pixel range"
+        "{:<6} {:<14} {:<8} {:<10} {:<6} pixel range",
+        "split", "images", "dtype", "labels", "dtype"
     );
     for p in &s.splits {
         println!(

@@ -1,5 +1,5 @@
 //! `firelight eval`, and the evaluation pass that `fit` runs after every epoch.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use firelight::Tensor;
 use firelight::nn::{Module, StateDict, functional as F};
@@ -146,18 +146,16 @@ fn resolve(a: &EvalArgs) -> Result<(PathBuf, Option<String>, Option<PathBuf>)> {
             run_dir::MODEL
         ));
     }
-    let data = a.data.clone().or_else(|| run_data(&config.data, dir));
+    // fit records the data folder as an absolute path; if it has gone, fall back to the default.
+    let data = a
+        .data
+        .clone()
+        .or_else(|| config.data.is_dir().then(|| config.data.clone()));
     Ok((
         checkpoint,
         Some(a.model.clone().unwrap_or(config.model)),
         data,
     ))
-}
-
-/// The data folder a run recorded, if it still exists (relative paths were taken from the
-/// folder the run was started in, which need not be the current one).
-pub fn run_data(recorded: &Path, _run: &Path) -> Option<PathBuf> {
-    recorded.is_dir().then(|| recorded.to_path_buf())
 }
 
 fn print_report(r: &Report, idx_valid: bool) {
