@@ -74,7 +74,7 @@ pub fn run(a: FitArgs) -> Result<()> {
                 state.epoch
             ));
         }
-        // Metrics of an epoch whose state was never saved are redone.
+        // Metrics of an epoch whose state was never saved (a crash between the two) are redone.
         history.truncate(state.epoch as usize);
         if state.epoch >= config.epochs {
             return Err(fail!(
@@ -145,9 +145,13 @@ pub fn run(a: FitArgs) -> Result<()> {
                 row.train_loss
             ));
         }
-        // The weights for eval/predict, then the resume state, then the metrics that
-        // claim the epoch: a crash in between leaves a state that resume can redo from.
+        // The weights for eval/predict, the metrics, and last the resume state: a crash in
+        // between leaves metrics one epoch ahead of the state, which resume cuts back and
+        // redoes, so every file stays usable.
         model.state_dict().save(dir.join(run_dir::MODEL))?;
+        history.push(row.clone());
+        run_dir::save_metrics(&dir, &history)?;
+        plot::draw(&dir.join(run_dir::CURVE), &history)?;
         run_dir::save_train_state(
             &dir,
             &TrainState {
@@ -156,9 +160,6 @@ pub fn run(a: FitArgs) -> Result<()> {
                 optimizer: opt.state_dict(),
             },
         )?;
-        history.push(row.clone());
-        run_dir::save_metrics(&dir, &history)?;
-        plot::draw(&dir.join(run_dir::CURVE), &history)?;
         if a.json {
             println!(
                 "{}",

@@ -96,14 +96,14 @@ fn text_output_has_a_line_per_epoch() {
     );
 }
 
-#[test]
-fn resume_reproduces_an_uninterrupted_run() {
+/// Trains `flags` for 3 epochs in one go, and for 1 epoch then `--resume` to 3; returns
+/// both run folders after checking that the metrics (but the seconds) and the final weights
+/// are identical.
+fn check_resume(flags: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
-    let data = idx_dir(tmp.path(), 10_100, 100);
+    let data = idx_dir(tmp.path(), 10_300, 100);
     let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
-    let common = [
-        "--model",
-        "cnn",
+    let mut common = vec![
         "--limit",
         "256",
         "--batch-size",
@@ -114,12 +114,18 @@ fn resume_reproduces_an_uninterrupted_run() {
         "--data",
         s(&data),
     ];
+    common.extend(flags);
     let mut args = vec!["fit", "--epochs", "3", "--out", s(&whole)];
-    args.extend(common);
+    args.extend(&common);
     ok(&args);
     let mut args = vec!["fit", "--epochs", "1", "--out", s(&parts)];
-    args.extend(common);
+    args.extend(&common);
     ok(&args);
+    // As if killed after writing epoch 2's metrics but before its training state.
+    let metrics = parts.join("metrics.jsonl");
+    let mut text = std::fs::read_to_string(&metrics).unwrap();
+    text.push_str(&text.replace("\"epoch\":1", "\"epoch\":2"));
+    std::fs::write(&metrics, text).unwrap();
     let resumed = ok(&["fit", "--resume", s(&parts), "--epochs", "3", "--json"]);
     assert_eq!(
         json_lines(&resumed).len(),
@@ -143,10 +149,29 @@ fn resume_reproduces_an_uninterrupted_run() {
         std::fs::read(whole.join("model.safetensors")).unwrap(),
         std::fs::read(parts.join("model.safetensors")).unwrap()
     );
+    (tmp, parts)
+}
+
+#[test]
+fn resume_reproduces_an_uninterrupted_run() {
+    // SGD with momentum: the momentum buffers must come back.
+    let (_tmp, parts) = check_resume(&["--model", "cnn"]);
     // Done is done; and settings other than --epochs are the run's.
     assert!(fails(&["fit", "--resume", s(&parts)]).contains("--epochs"));
     assert!(
         fails(&["fit", "--resume", s(&parts), "--epochs", "4", "--lr", "0.3"]).contains("--lr")
+    );
+}
+
+#[test]
+fn resume_with_adamw_reproduces_an_uninterrupted_run() {
+    // AdamW: moment buffers and the step count (a scalar) must come back.
+    let (_tmp, parts) = check_resume(&["--model", "mlp", "--optimizer", "adamw"]);
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(parts.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        (config["lr"].as_f64(), config["weight_decay"].as_f64()),
+        (Some(0.001), Some(0.01))
     );
 }
 
