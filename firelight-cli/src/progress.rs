@@ -2,7 +2,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 pub struct EpochProgress {
     bar: Option<ProgressBar>,
@@ -21,9 +21,12 @@ impl EpochProgress {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stdout());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {pos}/{len} batches  {per_sec}  ETA {eta}",
+                    "{msg} [{bar:30}] {pos}/{len} batches  {rate}  ETA {eta}",
                 )
                 .expect("valid template")
+                .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1} batches/s", s.per_sec());
+                })
                 .progress_chars("=> "),
             );
             bar.set_message(label.clone());
