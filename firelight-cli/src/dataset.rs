@@ -1,10 +1,11 @@
 //! Finding MNIST: `--data DIR`, or the default folder (the repository's `data/mnist`, or
 //! `$FIRELIGHT_DATA`), downloading the tutorial's file into the default folder when missing.
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use firelight::datasets::{Mnist, mnist};
+use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, io_err};
@@ -13,6 +14,7 @@ use crate::fail;
 /// The file the tutorial downloads, and its sha256 (of `../shared/data/mnist/mnist.pkl.gz`).
 pub const URL: &str = "https://github.com/pytorch/tutorials/raw/main/_static/mnist.pkl.gz";
 pub const SHA256: &str = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416";
+const BYTES: u64 = 17_051_982;
 const PICKLE: &str = "mnist.pkl.gz";
 const IDX_NAMES: [&str; 4] = [
     "train-images-idx3-ubyte",
@@ -92,33 +94,75 @@ fn has_idx(d: &Path) -> bool {
     })
 }
 
-/// Downloads with `curl` (its own progress bar), which keeps TLS and HTTP out of this
-/// crate's build; then checks the sha256 before moving the file into place.
+/// Downloads with `curl`, which keeps TLS and HTTP out of this crate's build, drawing our
+/// own progress bar from the growing file so that a failure stays one line (curl's message
+/// goes into ours); then checks the sha256 before moving the file into place.
 fn download(dir: &Path, quiet: bool) -> Result<()> {
     let url = std::env::var("FIRELIGHT_MNIST_URL").unwrap_or_else(|_| URL.to_string());
     let target = dir.join(PICKLE);
-    let offline = || {
+    let offline = |why: &str| {
         fail!(
-            "MNIST is not in {} and could not be downloaded from {url}; put {PICKLE} (or the four \
-             IDX files) there, or pass --data DIR",
+            "MNIST is not in {} and could not be downloaded from {url} ({why}); put {PICKLE} \
+             (or the four IDX files) there, or pass --data DIR",
             dir.display()
         )
     };
     std::fs::create_dir_all(dir).map_err(|e| io_err("create the data folder", dir, e))?;
     let partial = dir.join(format!(".{PICKLE}.part-{}", std::process::id()));
-    if !quiet {
-        eprintln!("MNIST not found in {}; downloading {url}", dir.display());
-    }
-    let status = Command::new("curl")
-        .args(["--fail", "--location", "--connect-timeout", "20"])
-        .arg(if quiet { "--silent" } else { "--progress-bar" })
+    let mut child = Command::new("curl")
+        .args([
+            "--fail",
+            "--location",
+            "--connect-timeout",
+            "20",
+            "--silent",
+            "--show-error",
+        ])
         .arg("--output")
         .arg(&partial)
         .arg(&url)
-        .status();
-    if !matches!(status, Ok(s) if s.success()) {
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| offline(&format!("curl: {e}")))?;
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(BYTES);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "downloading mnist.pkl.gz [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+        if let Some(bar) = &bar {
+            bar.set_position(std::fs::metadata(&partial).map_or(0, |m| m.len()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut curl_says = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut curl_says);
+    }
+    if !status.is_some_and(|s| s.success()) {
         let _ = std::fs::remove_file(&partial);
-        return Err(offline());
+        let why = curl_says
+            .lines()
+            .last()
+            .unwrap_or("curl failed")
+            .trim()
+            .to_string();
+        return Err(offline(&why));
     }
     let got = sha256_file(&partial)?;
     if got != SHA256 {
@@ -129,7 +173,11 @@ fn download(dir: &Path, quiet: bool) -> Result<()> {
             dir.display()
         ));
     }
-    std::fs::rename(&partial, &target).map_err(|e| io_err("move into place", &target, e))
+    std::fs::rename(&partial, &target).map_err(|e| io_err("move into place", &target, e))?;
+    if !quiet {
+        eprintln!("downloaded {} (sha256 checked)", target.display());
+    }
+    Ok(())
 }
 
 pub fn sha256_file(path: &Path) -> Result<String> {
