@@ -66,9 +66,9 @@ Without --data, the repository's data/mnist/mnist.pkl.gz is used (or $FIRELIGHT_
 when it is missing it is downloaded from the tutorial's URL and checked by sha256."
 )]
 pub struct FitArgs {
-    /// Model to train: logistic, mlp or cnn.
-    #[arg(long, default_value = "cnn")]
-    pub model: String,
+    /// Model to train: logistic, mlp or cnn [default: cnn].
+    #[arg(long)]
+    pub model: Option<String>,
     /// Number of epochs (with --resume: the total to reach).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub epochs: Option<u32>,

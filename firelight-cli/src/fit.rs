@@ -184,7 +184,7 @@ pub fn run(a: FitArgs) -> Result<()> {
 
 /// Settings from the flags, with the tutorial's defaults per model and optimizer.
 fn new_config(a: &FitArgs) -> Result<Config> {
-    let model = a.model.clone();
+    let model = a.model.clone().unwrap_or_else(|| "cnn".into());
     models::build(&model)?;
     let optimizer = a.optimizer.unwrap_or(OptimizerKind::Sgd);
     let lr = a.lr.unwrap_or(match (optimizer, model.as_str()) {
@@ -260,7 +260,10 @@ fn resume_config(a: &FitArgs, dir: &std::path::Path) -> Result<Config> {
         ("--batch-size", a.batch_size.is_some()),
         ("--seed", a.seed.is_some()),
         ("--limit", a.limit.is_some()),
-        ("--model", a.model != "cnn" && a.model != config.model),
+        (
+            "--model",
+            a.model.as_ref().is_some_and(|m| *m != config.model),
+        ),
     ];
     if let Some((flag, _)) = changed.iter().find(|(_, set)| *set) {
         return Err(fail!(

@@ -161,6 +161,27 @@ fn resume_reproduces_an_uninterrupted_run() {
     assert!(
         fails(&["fit", "--resume", s(&parts), "--epochs", "4", "--lr", "0.3"]).contains("--lr")
     );
+    let line = fails(&[
+        "fit",
+        "--resume",
+        s(&parts),
+        "--epochs",
+        "4",
+        "--model",
+        "mlp",
+    ]);
+    assert!(line.contains("--model"), "{line}");
+    // Naming the run's own model is fine.
+    ok(&[
+        "fit",
+        "--resume",
+        s(&parts),
+        "--epochs",
+        "4",
+        "--model",
+        "cnn",
+        "--json",
+    ]);
 }
 
 #[test]
