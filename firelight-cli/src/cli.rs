@@ -1,0 +1,185 @@
+//! The command-line flags, parsed by clap.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "firelight",
+    version,
+    about = "Train, evaluate and use the tutorial's MNIST models (PyTorch's \"What is torch.nn really?\")"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a model; writes a run folder with checkpoint, metrics, config and a curve plot.
+    Fit(FitArgs),
+    /// Loss, accuracy, per-class accuracy and confusion matrix of a trained model.
+    Eval(EvalArgs),
+    /// Classify PNG/JPEG digit pictures with a trained model.
+    Predict(PredictArgs),
+    /// Summarise the data set and draw its first digits.
+    Data(DataArgs),
+    /// Time the tutorial's workloads and a few tensor ops.
+    Bench(BenchArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerKind {
+    Sgd,
+    Adam,
+    Adamw,
+}
+
+impl OptimizerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Adam => "adam",
+            OptimizerKind::Adamw => "adamw",
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceKind {
+    Cpu,
+    Gpu,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    Valid,
+    Test,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Defaults follow the tutorial: cnn trains with SGD lr 0.1 momentum 0.9; \
+logistic and mlp with SGD lr 0.5 (logistic, as in the tutorial) / 0.1 (mlp), no momentum; \
+batch size 64, 2 epochs, seed 0.\n\
+Without --data, the repository's data/mnist/mnist.pkl.gz is used (or $FIRELIGHT_DATA); \
+when it is missing it is downloaded from the tutorial's URL and checked by sha256."
+)]
+pub struct FitArgs {
+    /// Model to train: logistic, mlp or cnn [default: cnn].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Number of epochs (with --resume: the total to reach).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub epochs: Option<u32>,
+    /// Examples per batch [default: 64].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_size: Option<u32>,
+    /// Learning rate [default: 0.1 for cnn and mlp, 0.5 for logistic; 0.001 for adam/adamw].
+    #[arg(long, allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// SGD momentum [default: 0.9 for cnn, 0 otherwise].
+    #[arg(long, allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
+    /// Optimizer [default: sgd].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Weight decay [default: 0, or 0.01 for adamw].
+    #[arg(long, allow_negative_numbers = true)]
+    pub weight_decay: Option<f64>,
+    /// Seed for initialisation and shuffling [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Folder holding mnist.pkl.gz or the four MNIST IDX files.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Device to train on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
+    /// Worker threads for data loading (recorded; batching is in-thread until the data layer lands).
+    #[arg(long, default_value_t = 0)]
+    pub workers: u32,
+    /// Run folder [default: runs/<model>-<timestamp>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in DIR from its last completed epoch, with its settings.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+    /// Print one JSON object per epoch instead of progress bars and text.
+    #[arg(long)]
+    pub json: bool,
+    /// Use only the first N training and validation examples (for quick trials and tests).
+    #[arg(long, value_name = "N", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["run", "checkpoint"]))]
+pub struct EvalArgs {
+    /// Run folder written by `firelight fit`.
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
+    /// A model.safetensors file (the model is recognised from its tensors, or given by --model).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Model of --checkpoint, when it should be checked rather than recognised.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Split to evaluate. IDX data has no validation file: valid is the last 10,000 training images.
+    #[arg(long, value_enum, default_value = "valid")]
+    pub split: Split,
+    /// Folder holding mnist.pkl.gz or the four MNIST IDX files [default: the run's data].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Evaluate only the first N examples of the split.
+    #[arg(long, value_name = "N", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Run folder written by `firelight fit`.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub run: PathBuf,
+    /// PNG or JPEG pictures of single digits, any size.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DataArgs {
+    /// Folder holding mnist.pkl.gz or the four MNIST IDX files.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Draw the first N training digits in a grid (needs --out).
+    #[arg(long, value_name = "N", requires = "out", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub show: Option<u32>,
+    /// With --show, start at training image K (0-based) instead of the first.
+    #[arg(long, value_name = "K", default_value_t = 0, requires = "show")]
+    pub start: u32,
+    /// PNG file for --show.
+    #[arg(long, value_name = "FILE.png", requires = "show")]
+    pub out: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Folder holding mnist.pkl.gz or the four MNIST IDX files.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Train and validate on only the first N examples (times are then per N, not per epoch).
+    #[arg(long, value_name = "N", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+}

@@ -1,0 +1,200 @@
+//! `firelight eval`, and the evaluation pass that `fit` runs after every epoch.
+use std::path::PathBuf;
+
+use firelight::Tensor;
+use firelight::nn::{Module, StateDict, functional as F};
+use serde::Serialize;
+
+use crate::batches;
+use crate::cli::{EvalArgs, Split};
+use crate::dataset;
+use crate::error::Result;
+use crate::fail;
+use crate::models;
+use crate::run_dir;
+
+/// Examples per forward pass when evaluating; large batches are faster and need no grads.
+pub const EVAL_BATCH: usize = 1000;
+
+pub struct Evaluation {
+    pub loss: f64,
+    pub accuracy: f64,
+    /// Predicted digit per example.
+    pub predictions: Vec<i64>,
+}
+
+/// Mean cross-entropy, accuracy and predictions of `model` on `(x, y)`, without autograd.
+pub fn evaluate(model: &dyn Module, x: &Tensor, y: &Tensor) -> Evaluation {
+    let _g = firelight::no_grad();
+    model.eval();
+    let n = x.shape()[0];
+    let (mut loss_sum, mut predictions) = (0.0f64, Vec::with_capacity(n));
+    for (xb, yb) in batches::in_order(x, y, EVAL_BATCH) {
+        let out = model.forward(&xb);
+        let m = yb.shape()[0] as f64;
+        loss_sum += f64::from(F::cross_entropy(&out, &yb).item::<f32>()) * m;
+        predictions.extend(out.argmax_dim(1, false).to_vec::<i64>());
+    }
+    model.train();
+    let labels = y.to_vec::<i64>();
+    let correct = predictions
+        .iter()
+        .zip(&labels)
+        .filter(|(p, l)| p == l)
+        .count();
+    Evaluation {
+        loss: loss_sum / n.max(1) as f64,
+        accuracy: correct as f64 / n.max(1) as f64,
+        predictions,
+    }
+}
+
+#[derive(Serialize)]
+struct Report {
+    checkpoint: PathBuf,
+    model: String,
+    split: &'static str,
+    examples: usize,
+    loss: f64,
+    accuracy: f64,
+    per_class_accuracy: Vec<f64>,
+    /// `confusion[true][predicted]`.
+    confusion: Vec<Vec<u64>>,
+}
+
+pub fn run(a: EvalArgs) -> Result<()> {
+    let (checkpoint, model_name, data) = resolve(&a)?;
+    let state = StateDict::load(&checkpoint).map_err(|e| fail!("{e}"))?;
+    let model_name = match model_name {
+        Some(m) => m,
+        None => models::recognise(&state)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                fail!(
+                    "{} is not a checkpoint of any firelight model ({})",
+                    checkpoint.display(),
+                    models::NAMES.join(", ")
+                )
+            })?,
+    };
+    let model = models::load(&model_name, &state, &checkpoint)?;
+    let loaded = dataset::load(data.as_deref(), a.json)?;
+    let m = &loaded.mnist;
+    let (x, y, split) = match a.split {
+        Split::Valid => (&m.x_valid, &m.y_valid, "valid"),
+        Split::Test => (&m.x_test, &m.y_test, "test"),
+    };
+    let (x, y) = (dataset::head(x, a.limit), dataset::head(y, a.limit));
+    let ev = evaluate(&model, &x, &y);
+    let labels = y.to_vec::<i64>();
+    let mut confusion = vec![vec![0u64; 10]; 10];
+    for (&l, &p) in labels.iter().zip(&ev.predictions) {
+        confusion[l as usize][p as usize] += 1;
+    }
+    let per_class: Vec<f64> = (0..10)
+        .map(|c| {
+            let total: u64 = confusion[c].iter().sum();
+            if total == 0 {
+                f64::NAN
+            } else {
+                confusion[c][c] as f64 / total as f64
+            }
+        })
+        .collect();
+    let report = Report {
+        checkpoint,
+        model: model_name,
+        split,
+        examples: labels.len(),
+        loss: ev.loss,
+        accuracy: ev.accuracy,
+        per_class_accuracy: per_class,
+        confusion,
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("report serialises")
+        );
+        return Ok(());
+    }
+    print_report(&report, loaded.idx && split == "valid");
+    Ok(())
+}
+
+/// The checkpoint, the model if known, and the data folder (the run's unless --data).
+fn resolve(a: &EvalArgs) -> Result<(PathBuf, Option<String>, Option<PathBuf>)> {
+    if let Some(file) = &a.checkpoint {
+        if !file.is_file() {
+            return Err(fail!("checkpoint {} does not exist", file.display()));
+        }
+        if let Some(m) = &a.model {
+            models::build(m)?;
+        }
+        return Ok((file.clone(), a.model.clone(), a.data.clone()));
+    }
+    let dir = a
+        .run
+        .as_deref()
+        .expect("clap requires --run or --checkpoint");
+    let config = run_dir::load_config(dir)?;
+    let checkpoint = dir.join(run_dir::MODEL);
+    if !checkpoint.is_file() {
+        return Err(fail!(
+            "{} has no {}: no epoch of that run finished",
+            dir.display(),
+            run_dir::MODEL
+        ));
+    }
+    // fit records the data folder as an absolute path; if it has gone, fall back to the default.
+    let data = a
+        .data
+        .clone()
+        .or_else(|| config.data.is_dir().then(|| config.data.clone()));
+    Ok((
+        checkpoint,
+        Some(a.model.clone().unwrap_or(config.model)),
+        data,
+    ))
+}
+
+fn print_report(r: &Report, idx_valid: bool) {
+    println!("checkpoint  {}", r.checkpoint.display());
+    println!("model       {}", r.model);
+    let note = if idx_valid {
+        " (IDX data: the last 10,000 images of the training file)"
+    } else {
+        ""
+    };
+    println!("split       {} ({} examples){note}", r.split, r.examples);
+    println!("loss        {:.4}", r.loss);
+    println!("accuracy    {:.4}", r.accuracy);
+    println!();
+    println!(
+        "per class   {}",
+        (0..10).map(|c| format!("{c:>6}")).collect::<String>()
+    );
+    println!(
+        "accuracy    {}",
+        r.per_class_accuracy
+            .iter()
+            .map(|a| if a.is_nan() {
+                format!("{:>6}", "-")
+            } else {
+                format!("{a:>6.3}")
+            })
+            .collect::<String>()
+    );
+    println!();
+    println!("confusion matrix (rows: true digit, columns: predicted)");
+    println!(
+        "      {}",
+        (0..10).map(|c| format!("{c:>6}")).collect::<String>()
+    );
+    for (t, row) in r.confusion.iter().enumerate() {
+        println!(
+            "  {t:>2}  {}",
+            row.iter().map(|v| format!("{v:>6}")).collect::<String>()
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! `firelight fit`: the tutorial's training loop with a run folder and `--resume`.
+use std::time::Instant;
+
+use firelight::nn::{Module, functional as F};
+use firelight::optim::{Adam, AdamW, Optimizer, Sgd};
+
+use crate::batches;
+use crate::cli::{DeviceKind, FitArgs, OptimizerKind};
+use crate::dataset;
+use crate::error::Result;
+use crate::eval;
+use crate::fail;
+use crate::models;
+use crate::plot;
+use crate::run_dir::{self, Config, EpochMetrics, TrainState};
+
+pub fn run(a: FitArgs) -> Result<()> {
+    if a.device == DeviceKind::Gpu {
+        return Err(fail!(
+            "this firelight was not built with GPU support; use --device cpu"
+        ));
+    }
+    let (dir, config) = match &a.resume {
+        Some(dir) => (dir.clone(), resume_config(&a, dir)?),
+        None => {
+            let config = new_config(&a)?;
+            let dir = a
+                .out
+                .clone()
+                .unwrap_or_else(|| run_dir::default_dir(&config.model));
+            if dir.join(run_dir::CONFIG).exists() {
+                return Err(fail!(
+                    "{} already holds a run; continue it with --resume {0} or pick another --out",
+                    dir.display()
+                ));
+            }
+            (dir, config)
+        }
+    };
+    run_dir::prepare(&dir)?;
+
+    let loaded = dataset::load(
+        a.data
+            .as_deref()
+            .or(a.resume.as_ref().map(|_| config.data.as_path())),
+        a.json,
+    )?;
+    let config = Config {
+        data: std::path::absolute(&loaded.dir).unwrap_or(loaded.dir.clone()),
+        ..config
+    };
+    let m = &loaded.mnist;
+    let x_train = dataset::head(&m.x_train, config.limit);
+    let y_train = dataset::head(&m.y_train, config.limit);
+    let x_valid = dataset::head(&m.x_valid, config.limit);
+    let y_valid = dataset::head(&m.y_valid, config.limit);
+
+    firelight::manual_seed(config.seed);
+    let model = models::build(&config.model)?;
+    let mut opt = optimizer(&config, model.parameters());
+    let mut history = Vec::new();
+    if a.resume.is_some() {
+        let state = run_dir::load_train_state(&dir)?;
+        let model_file = dir.join(run_dir::TRAIN_STATE);
+        models::load_into(&model, &config.model, &state.model, &model_file)?;
+        opt.load_state_dict(&state.optimizer)
+            .map_err(|e| fail!("{}: {e}", model_file.display()))?;
+        history = run_dir::load_metrics(&dir)?;
+        if history.len() < state.epoch as usize {
+            return Err(fail!(
+                "{} lists {} epochs but the training state has {}",
+                dir.join(run_dir::METRICS).display(),
+                history.len(),
+                state.epoch
+            ));
+        }
+        // Metrics of an epoch whose state was never saved (a crash between the two) are redone.
+        history.truncate(state.epoch as usize);
+        if state.epoch >= config.epochs {
+            return Err(fail!(
+                "{} already finished {} of {} epochs; pass --epochs N with N > {} to train further",
+                dir.display(),
+                state.epoch,
+                config.epochs,
+                state.epoch
+            ));
+        }
+    }
+    run_dir::save_config(&dir, &config)?;
+    if !a.json {
+        println!(
+            "{} {} on {} ({} train / {} valid examples) -> {}",
+            if a.resume.is_some() {
+                "resuming"
+            } else {
+                "training"
+            },
+            config.model,
+            loaded.dir.display(),
+            x_train.shape()[0],
+            x_valid.shape()[0],
+            dir.display()
+        );
+        println!(
+            "{:>5}  {:>10}  {:>10}  {:>9}  {:>7}",
+            "epoch", "train_loss", "valid_loss", "valid_acc", "seconds"
+        );
+    }
+
+    let bs = config.batch_size as usize;
+    for epoch in history.len() as u32..config.epochs {
+        let start = Instant::now();
+        let generator = batches::epoch_generator(config.seed, epoch);
+        let epoch_batches = batches::shuffled(&x_train, &y_train, bs, generator);
+        let mut progress = crate::progress::EpochProgress::new(
+            format!("epoch {}/{}", epoch + 1, config.epochs),
+            epoch_batches.len() as u64,
+            a.json,
+        );
+        model.train();
+        let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+        for (xb, yb) in epoch_batches {
+            let loss = F::cross_entropy(&model.forward(&xb), &yb);
+            loss.backward();
+            opt.step();
+            opt.zero_grad();
+            let n = yb.shape()[0];
+            loss_sum += f64::from(loss.item::<f32>()) * n as f64;
+            seen += n;
+            progress.inc();
+        }
+        progress.finish();
+        let ev = eval::evaluate(&model, &x_valid, &y_valid);
+        let row = EpochMetrics {
+            epoch: epoch + 1,
+            train_loss: loss_sum / seen.max(1) as f64,
+            valid_loss: ev.loss,
+            valid_acc: ev.accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        if !row.train_loss.is_finite() {
+            return Err(fail!(
+                "training diverged in epoch {} (loss is {}); try a smaller --lr",
+                epoch + 1,
+                row.train_loss
+            ));
+        }
+        // The weights for eval/predict, the metrics, and last the resume state: a crash in
+        // between leaves metrics one epoch ahead of the state, which resume cuts back and
+        // redoes, so every file stays usable.
+        model.state_dict().save(dir.join(run_dir::MODEL))?;
+        history.push(row.clone());
+        run_dir::save_metrics(&dir, &history)?;
+        plot::draw(&dir.join(run_dir::CURVE), &history)?;
+        run_dir::save_train_state(
+            &dir,
+            &TrainState {
+                epoch: epoch + 1,
+                model: model.state_dict(),
+                optimizer: opt.state_dict(),
+            },
+        )?;
+        if a.json {
+            println!(
+                "{}",
+                serde_json::to_string(&row).expect("metrics serialise")
+            );
+        } else {
+            println!(
+                "{:>5}  {:>10.4}  {:>10.4}  {:>9.4}  {:>7.1}",
+                row.epoch, row.train_loss, row.valid_loss, row.valid_acc, row.seconds
+            );
+        }
+    }
+    if !a.json {
+        println!(
+            "saved {} (curve: {})",
+            dir.join(run_dir::MODEL).display(),
+            dir.join(run_dir::CURVE).display()
+        );
+    }
+    Ok(())
+}
+
+/// Settings from the flags, with the tutorial's defaults per model and optimizer.
+fn new_config(a: &FitArgs) -> Result<Config> {
+    let model = a.model.clone().unwrap_or_else(|| "cnn".into());
+    models::build(&model)?;
+    let optimizer = a.optimizer.unwrap_or(OptimizerKind::Sgd);
+    let lr = a.lr.unwrap_or(match (optimizer, model.as_str()) {
+        (OptimizerKind::Sgd, "logistic") => 0.5,
+        (OptimizerKind::Sgd, _) => 0.1,
+        _ => 0.001,
+    });
+    let momentum = match (optimizer, a.momentum) {
+        (OptimizerKind::Sgd, Some(m)) => m,
+        (OptimizerKind::Sgd, None) if model == "cnn" => 0.9,
+        (OptimizerKind::Sgd, None) => 0.0,
+        (_, Some(_)) => {
+            return Err(fail!(
+                "--momentum is for --optimizer sgd; {} has its own moment estimates",
+                optimizer.name()
+            ));
+        }
+        (_, None) => 0.0,
+    };
+    let weight_decay = a
+        .weight_decay
+        .unwrap_or(if optimizer == OptimizerKind::Adamw {
+            0.01
+        } else {
+            0.0
+        });
+    check_range("--lr", lr, 0.0, f64::INFINITY, false)?;
+    check_range("--momentum", momentum, 0.0, 1.0, true)?;
+    check_range("--weight-decay", weight_decay, 0.0, f64::INFINITY, true)?;
+    Ok(Config {
+        model,
+        epochs: a.epochs.unwrap_or(2),
+        batch_size: a.batch_size.unwrap_or(64),
+        lr,
+        momentum,
+        optimizer: optimizer.name().to_string(),
+        weight_decay,
+        seed: a.seed.unwrap_or(0),
+        data: a.data.clone().unwrap_or_default(),
+        device: "cpu".into(),
+        workers: a.workers,
+        limit: a.limit,
+    })
+}
+
+/// `value` must lie in `[lo, hi)`, or `(lo, hi)` when `lo` itself is not allowed.
+fn check_range(flag: &str, value: f64, lo: f64, hi: f64, lo_ok: bool) -> Result<()> {
+    let ok = value.is_finite() && value < hi && (value > lo || (lo_ok && value == lo));
+    if ok {
+        return Ok(());
+    }
+    let lower = if lo_ok {
+        format!(">= {lo}")
+    } else {
+        format!("> {lo}")
+    };
+    let upper = if hi.is_finite() {
+        format!(" and < {hi}")
+    } else {
+        String::new()
+    };
+    Err(fail!("{flag} must be {lower}{upper}, got {value}"))
+}
+
+/// A resumed run keeps its recorded settings; only the number of epochs may grow.
+fn resume_config(a: &FitArgs, dir: &std::path::Path) -> Result<Config> {
+    let mut config = run_dir::load_config(dir)?;
+    let changed = [
+        ("--lr", a.lr.is_some()),
+        ("--momentum", a.momentum.is_some()),
+        ("--optimizer", a.optimizer.is_some()),
+        ("--weight-decay", a.weight_decay.is_some()),
+        ("--batch-size", a.batch_size.is_some()),
+        ("--seed", a.seed.is_some()),
+        ("--limit", a.limit.is_some()),
+        (
+            "--model",
+            a.model.as_ref().is_some_and(|m| *m != config.model),
+        ),
+    ];
+    if let Some((flag, _)) = changed.iter().find(|(_, set)| *set) {
+        return Err(fail!(
+            "{flag} cannot change when resuming: {} keeps the run's settings (only --epochs may grow)",
+            dir.join(run_dir::CONFIG).display()
+        ));
+    }
+    if let Some(e) = a.epochs {
+        config.epochs = e;
+    }
+    Ok(config)
+}
+
+fn optimizer(c: &Config, params: Vec<firelight::Tensor>) -> Box<dyn Optimizer> {
+    match c.optimizer.as_str() {
+        "adam" => Box::new(Adam::new(params, c.lr).weight_decay(c.weight_decay)),
+        "adamw" => Box::new(AdamW::new(params, c.lr).weight_decay(c.weight_decay)),
+        _ => Box::new(
+            Sgd::new(params, c.lr)
+                .momentum(c.momentum)
+                .weight_decay(c.weight_decay),
+        ),
+    }
+}

@@ -1,0 +1,92 @@
+//! `firelight`: the tutorial's MNIST workflow from the command line.
+mod batches;
+mod bench;
+mod cli;
+mod data_cmd;
+mod dataset;
+mod error;
+mod eval;
+mod fit;
+mod image_io;
+mod models;
+mod plot;
+mod predict;
+mod progress;
+mod run_dir;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    // The library panics on misuse (shapes, dtypes). We validate up front, but a panic that
+    // still slips through must read as one line, not a backtrace.
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(|| run(cli));
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", error::one_line(&e.0));
+            ExitCode::FAILURE
+        }
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown panic");
+            // `firelight eval | head`: the reader left; that is not an error worth a line.
+            if msg.starts_with("failed printing to stdout") {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: internal error: {}", error::one_line(msg));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> error::Result<()> {
+    match cli.command {
+        Command::Fit(a) => fit::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Predict(a) => predict::run(a),
+        Command::Data(a) => data_cmd::run(a),
+        Command::Bench(a) => bench::run(a),
+    }
+}
+
+/// Help and version print as clap wants; a usage mistake becomes one line on stderr.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            // clap spreads one message over several lines (missing arguments, possible
+            // values, tips) before its usage block; join them, drop the usage.
+            let text = e.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            eprintln!(
+                "error: {} (see firelight --help)",
+                message.trim_start_matches("error: ")
+            );
+            ExitCode::from(2)
+        }
+    }
+}

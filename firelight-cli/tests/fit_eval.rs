@@ -1,0 +1,411 @@
+//! `fit`, `--resume`, `eval` and `predict` on a small synthetic IDX data set.
+mod common;
+use common::*;
+
+use serde_json::Value;
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn fit_writes_a_run_folder_and_learns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 11_000, 100);
+    let run = tmp.path().join("run");
+    let out = ok(&[
+        "fit",
+        "--model",
+        "logistic",
+        "--epochs",
+        "2",
+        "--limit",
+        "1000",
+        "--data",
+        s(&data),
+        "--out",
+        s(&run),
+        "--json",
+        "--workers",
+        "2",
+    ]);
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows[1]["epoch"], 2);
+    assert!(rows[1]["valid_acc"].as_f64().unwrap() > 0.9, "{out}");
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "model.safetensors",
+        "train_state.safetensors",
+        "curve.svg",
+    ] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model"], "logistic");
+    assert_eq!(config["lr"], 0.5);
+    assert_eq!(config["workers"], 2);
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(json_lines(&metrics), rows);
+    let svg = std::fs::read_to_string(run.join("curve.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("valid accuracy"));
+
+    // A second fit into the same folder would overwrite it: refused.
+    let line = fails(&[
+        "fit",
+        "--model",
+        "logistic",
+        "--data",
+        s(&data),
+        "--out",
+        s(&run),
+    ]);
+    assert!(line.contains("--resume"), "{line}");
+}
+
+#[test]
+fn text_output_has_a_line_per_epoch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_100, 100);
+    let run = tmp.path().join("run");
+    let out = ok(&[
+        "fit",
+        "--model",
+        "mlp",
+        "--epochs",
+        "2",
+        "--limit",
+        "300",
+        "--data",
+        s(&data),
+        "--out",
+        s(&run),
+    ]);
+    let epoch_lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.split_whitespace().count() == 5 && l.trim_start().starts_with(['1', '2']))
+        .collect();
+    assert_eq!(epoch_lines.len(), 2, "{out}");
+    assert!(
+        out.contains("epoch  train_loss  valid_loss  valid_acc  seconds"),
+        "{out}"
+    );
+}
+
+/// Trains `flags` for 3 epochs in one go, and for 1 epoch then `--resume` to 3; returns
+/// both run folders after checking that the metrics (but the seconds) and the final weights
+/// are identical.
+fn check_resume(flags: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_300, 100);
+    let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
+    let mut common = vec![
+        "--limit",
+        "256",
+        "--batch-size",
+        "32",
+        "--seed",
+        "3",
+        "--json",
+        "--data",
+        s(&data),
+    ];
+    common.extend(flags);
+    let mut args = vec!["fit", "--epochs", "3", "--out", s(&whole)];
+    args.extend(&common);
+    ok(&args);
+    let mut args = vec!["fit", "--epochs", "1", "--out", s(&parts)];
+    args.extend(&common);
+    ok(&args);
+    // As if killed after writing epoch 2's metrics but before its training state.
+    let metrics = parts.join("metrics.jsonl");
+    let mut text = std::fs::read_to_string(&metrics).unwrap();
+    text.push_str(&text.replace("\"epoch\":1", "\"epoch\":2"));
+    std::fs::write(&metrics, text).unwrap();
+    let resumed = ok(&["fit", "--resume", s(&parts), "--epochs", "3", "--json"]);
+    assert_eq!(
+        json_lines(&resumed).len(),
+        2,
+        "resume runs only epochs 2 and 3: {resumed}"
+    );
+
+    let strip = |dir: &std::path::Path| -> Vec<Value> {
+        let text = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        json_lines(&text)
+            .into_iter()
+            .map(|mut v| {
+                v.as_object_mut().unwrap().remove("seconds");
+                v
+            })
+            .collect()
+    };
+    assert_eq!(strip(&whole).len(), 3);
+    assert_eq!(strip(&whole), strip(&parts));
+    assert_eq!(
+        std::fs::read(whole.join("model.safetensors")).unwrap(),
+        std::fs::read(parts.join("model.safetensors")).unwrap()
+    );
+    (tmp, parts)
+}
+
+#[test]
+fn resume_reproduces_an_uninterrupted_run() {
+    // SGD with momentum: the momentum buffers must come back.
+    let (_tmp, parts) = check_resume(&["--model", "cnn"]);
+    // Done is done; and settings other than --epochs are the run's.
+    assert!(fails(&["fit", "--resume", s(&parts)]).contains("--epochs"));
+    assert!(
+        fails(&["fit", "--resume", s(&parts), "--epochs", "4", "--lr", "0.3"]).contains("--lr")
+    );
+    let line = fails(&[
+        "fit",
+        "--resume",
+        s(&parts),
+        "--epochs",
+        "4",
+        "--model",
+        "mlp",
+    ]);
+    assert!(line.contains("--model"), "{line}");
+    // Naming the run's own model is fine.
+    ok(&[
+        "fit",
+        "--resume",
+        s(&parts),
+        "--epochs",
+        "4",
+        "--model",
+        "cnn",
+        "--json",
+    ]);
+}
+
+#[test]
+fn resume_with_adamw_reproduces_an_uninterrupted_run() {
+    // AdamW: moment buffers and the step count (a scalar) must come back.
+    let (_tmp, parts) = check_resume(&["--model", "mlp", "--optimizer", "adamw"]);
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(parts.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        (config["lr"].as_f64(), config["weight_decay"].as_f64()),
+        (Some(0.001), Some(0.01))
+    );
+}
+
+#[test]
+fn eval_and_predict_a_trained_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 11_000, 100);
+    let run = tmp.path().join("run");
+    ok(&[
+        "fit",
+        "--model",
+        "logistic",
+        "--epochs",
+        "1",
+        "--limit",
+        "1000",
+        "--data",
+        s(&data),
+        "--out",
+        s(&run),
+        "--json",
+    ]);
+
+    let report: Value = serde_json::from_str(&ok(&[
+        "eval",
+        "--run",
+        s(&run),
+        "--split",
+        "test",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(report["split"], "test");
+    assert_eq!(report["examples"], 100);
+    let confusion = report["confusion"].as_array().unwrap();
+    let total: u64 = confusion
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 100);
+    let diagonal: u64 = (0..10).map(|i| confusion[i][i].as_u64().unwrap()).sum();
+    assert_eq!(
+        diagonal as f64 / 100.0,
+        report["accuracy"].as_f64().unwrap()
+    );
+
+    let text = ok(&[
+        "eval",
+        "--checkpoint",
+        s(&run.join("model.safetensors")),
+        "--data",
+        s(&data),
+        "--limit",
+        "500",
+    ]);
+    assert!(
+        text.contains("model       logistic"),
+        "recognised from its tensors: {text}"
+    );
+    assert!(
+        text.contains("last 10,000 images of the training file"),
+        "{text}"
+    );
+    assert!(text.contains("confusion matrix"), "{text}");
+
+    // A training picture, written by `data --show`, classified by `predict`.
+    let png = tmp.path().join("digit.png");
+    let shown = ok(&[
+        "data",
+        "--data",
+        s(&data),
+        "--show",
+        "1",
+        "--start",
+        "3",
+        "--out",
+        s(&png),
+    ]);
+    assert!(shown.contains("labels 1"), "{shown}");
+    let out = ok(&["predict", "--run", s(&run), s(&png), "--json"]);
+    let preds: Value = serde_json::from_str(&out).unwrap();
+    let p = preds[0]["probabilities"].as_array().unwrap();
+    let sum: f64 = p.iter().map(|v| v.as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-4, "{out}");
+    let argmax = (0..10)
+        .max_by(|&i, &j| p[i].as_f64().unwrap().total_cmp(&p[j].as_f64().unwrap()))
+        .unwrap();
+    assert_eq!(preds[0]["digit"], argmax);
+    assert_eq!(preds[0]["digit"], 1, "{out}");
+}
+
+#[test]
+fn data_summarises_and_draws_a_grid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_050, 30);
+    let png = tmp.path().join("grid.png");
+    let out = ok(&["data", "--data", s(&data), "--show", "12", "--out", s(&png)]);
+    assert!(
+        out.contains("[50, 784]") && out.contains("[10000, 784]") && out.contains("[30, 784]"),
+        "{out}"
+    );
+    assert!(out.contains("float32") && out.contains("int64"), "{out}");
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"));
+    // Ten digits a row with 2-pixel gaps: 10*28 + 9*2 wide, two rows high.
+    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert_eq!((w, h), (298, 58));
+    let summary: Value =
+        serde_json::from_str(&ok(&["data", "--data", s(&data), "--json"])).unwrap();
+    let hist = summary["splits"][2]["label_histogram"].as_array().unwrap();
+    assert_eq!(hist.iter().map(|v| v.as_u64().unwrap()).sum::<u64>(), 30);
+}
+
+#[test]
+fn bench_reports_every_workload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_050, 30);
+    let report: Value = serde_json::from_str(&ok(&[
+        "bench",
+        "--data",
+        s(&data),
+        "--limit",
+        "128",
+        "--json",
+    ]))
+    .unwrap();
+    let models: Vec<&str> = report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["logistic", "mlp", "cnn"]);
+    assert!(report["cnn_inference_images_per_s"].as_f64().unwrap() > 0.0);
+    assert!(report["ops"].as_array().unwrap().len() >= 5);
+}
+
+/// The PNG that `data --show 1` wrote, as bytes.
+fn read_png_gray(path: &std::path::Path) -> (usize, usize, Vec<u8>) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width as usize, info.height as usize, buf)
+}
+
+#[test]
+fn predict_takes_large_dark_on_light_jpegs_like_mnist_pictures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 11_000, 100);
+    let run = tmp.path().join("run");
+    ok(&[
+        "fit",
+        "--model",
+        "logistic",
+        "--epochs",
+        "2",
+        "--limit",
+        "1000",
+        "--data",
+        s(&data),
+        "--out",
+        s(&run),
+        "--json",
+    ]);
+    let mut pngs = Vec::new();
+    let mut jpegs = Vec::new();
+    for k in 0..4 {
+        let png = tmp.path().join(format!("d{k}.png"));
+        ok(&[
+            "data",
+            "--data",
+            s(&data),
+            "--show",
+            "1",
+            "--start",
+            &k.to_string(),
+            "--out",
+            s(&png),
+        ]);
+        // Scanned-paper style: 7x larger, dark ink on light grey, off-centre, as a JPEG.
+        let (w, h, px) = read_png_gray(&png);
+        let (cw, ch) = (320usize, 260usize);
+        let mut canvas = vec![220u8; cw * ch];
+        for y in 0..h * 7 {
+            for x in 0..w * 7 {
+                let v = px[(y / 7) * w + x / 7] as u32;
+                canvas[(30 + y) * cw + 90 + x] = (220 - v * 200 / 255) as u8;
+            }
+        }
+        let jpg = tmp.path().join(format!("d{k}.jpg"));
+        let mut bytes = Vec::new();
+        jpeg_encoder::Encoder::new(&mut bytes, 95)
+            .encode(&canvas, cw as u16, ch as u16, jpeg_encoder::ColorType::Luma)
+            .unwrap();
+        std::fs::write(&jpg, bytes).unwrap();
+        pngs.push(png);
+        jpegs.push(jpg);
+    }
+    let predict = |files: &[std::path::PathBuf]| -> Vec<u64> {
+        let mut args = vec!["predict", "--run", s(&run), "--json"];
+        args.extend(files.iter().map(|p| s(p)));
+        let v: Value = serde_json::from_str(&ok(&args)).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["digit"].as_u64().unwrap())
+            .collect()
+    };
+    let labels: Vec<u64> = (0..4).map(|i| ((i * 7) % 10) as u64).collect();
+    assert_eq!(predict(&pngs), labels);
+    assert_eq!(predict(&jpegs), labels);
+}
