@@ -63,15 +63,24 @@ unsafe fn mm<T: 'static + Element>(
     }
 }
 
-/// For one image's `cg` channels, where each element of the unfolded matrix
-/// `[cg*kh*kw, oh*ow]` comes from: an offset into the image's `[cg, h, w]` block, or
+/// One image's patch table and its inverse (see [`unfold_index`]).
+struct Unfold {
+    /// For each patch value, its input offset, or the zero slot.
+    idx: Vec<u32>,
+    /// Input offset `q`'s patch values are `taps[start[q]..start[q + 1]]`.
+    start: Vec<u32>,
+    taps: Vec<u32>,
+}
+
+/// For one image's `cg` channels, where each element of its patch matrix
+/// `[oh*ow, cg*kh*kw]` (one row per output position) comes from: an offset into the image's `[cg, h, w]` block, or
 /// `cg*h*w` (one past the block, a zero slot) where the window hangs over the padding.
 ///
 /// A gather through this table replaces per-row bounds arithmetic: for the tutorial's
 /// tiny rows (4 to 14 outputs, stride 2) that arithmetic cost more than the copying.
-fn unfold_index(g: &Conv2dGeom, cg: usize) -> Arc<[u32]> {
+fn unfold_index(g: &Conv2dGeom, cg: usize) -> Arc<Unfold> {
     type Key = [usize; 14];
-    static CACHE: Mutex<Vec<(Key, Arc<[u32]>)>> = Mutex::new(Vec::new());
+    static CACHE: Mutex<Vec<(Key, Arc<Unfold>)>> = Mutex::new(Vec::new());
     let key: Key = [
         cg, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, 0,
     ];
@@ -82,12 +91,12 @@ fn unfold_index(g: &Conv2dGeom, cg: usize) -> Arc<[u32]> {
     let block = cg * g.h * g.w;
     let zero = u32::try_from(block).expect("conv2d: input image too large");
     let mut idx = Vec::with_capacity(cg * g.kh * g.kw * g.oh * g.ow);
-    for c in 0..cg {
-        for ki in 0..g.kh {
-            for kj in 0..g.kw {
-                for oy in 0..g.oh {
+    for oy in 0..g.oh {
+        for ox in 0..g.ow {
+            for c in 0..cg {
+                for ki in 0..g.kh {
                     let iy = (oy * g.sh + ki * g.dh) as isize - g.ph as isize;
-                    for ox in 0..g.ow {
+                    for kj in 0..g.kw {
                         let ix = (ox * g.sw + kj * g.dw) as isize - g.pw as isize;
                         idx.push(if (0..h).contains(&iy) && (0..w).contains(&ix) {
                             (c as isize * h * w + iy * w + ix) as u32
@@ -99,7 +108,24 @@ fn unfold_index(g: &Conv2dGeom, cg: usize) -> Arc<[u32]> {
             }
         }
     }
-    let t: Arc<[u32]> = idx.into();
+    // The inverse, grouped by input position in increasing patch order, so col2im can
+    // sum each input's gradient in one go, in the order a scatter would have added it.
+    // The zero slot (padding) has no gradient to receive.
+    let mut start = vec![0u32; block + 2];
+    for &i in idx.iter().filter(|&&i| i < zero) {
+        start[i as usize + 2] += 1;
+    }
+    for q in 2..start.len() {
+        start[q] += start[q - 1];
+    }
+    let mut taps = vec![0u32; start[block + 1] as usize];
+    for (k, &i) in idx.iter().enumerate().filter(|&(_, &i)| i < zero) {
+        let slot = &mut start[i as usize + 1];
+        taps[*slot as usize] = k as u32;
+        *slot += 1;
+    }
+    start.truncate(block + 1);
+    let t = Arc::new(Unfold { idx, start, taps });
     let mut cache = CACHE.lock().unwrap();
     // A model has a handful of conv shapes; the bound only guards against a stream of them.
     if cache.len() >= 64 {
@@ -131,51 +157,40 @@ fn with_scratch<T: Float, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
     r
 }
 
-/// Unfolds one image's `cg` channels (`xs`, `[cg, h, w]`) into `col`: row `r` of the
-/// unfolded `[cg*kh*kw, ohw]` matrix goes to `col[r * rs..r * rs + ohw]`. `xpad` is
-/// scratch of `xs.len() + 1`.
+/// Writes one image's patch matrix `[ohw, ckk]` (see [`unfold_index`]) to `dst`, from its
+/// `cg` channels `xs` (`[cg, h, w]`). `xpad` is scratch of `xs.len() + 1`.
+///
+/// The patch layout (a row per output position) makes these writes sequential: the
+/// transposed layout wrote short rows a whole batch apart and spent its time in TLB misses.
 ///
 /// # Safety
-/// `col` must be valid for writes at every element those rows cover.
-unsafe fn im2col<T: Float>(
-    xs: &[T],
-    idx: &[u32],
-    ohw: usize,
-    xpad: &mut [T],
-    col: *mut T,
-    rs: usize,
-) {
+/// `dst` must be valid for `idx.len()` writes.
+unsafe fn im2col<T: Float>(xs: &[T], idx: &[u32], xpad: &mut [T], dst: *mut T) {
     let block = xs.len();
     xpad[..block].copy_from_slice(xs);
     xpad[block] = T::ZERO;
     let xpad = &xpad[..block + 1];
-    for (r, src) in idx.chunks_exact(ohw).enumerate() {
-        for (p, &i) in src.iter().enumerate() {
-            // Indices are at most `block` by construction (unfold_index). Written
-            // through the pointer: the destination may not be initialized yet.
-            // SAFETY: the caller guarantees this row is writable.
-            unsafe { col.add(r * rs + p).write(xpad[i as usize]) };
-        }
+    for (k, &i) in idx.iter().enumerate() {
+        // Indices are at most `block` by construction (unfold_index). Written through
+        // the pointer: the destination may not be initialized yet.
+        // SAFETY: the caller guarantees idx.len() writable elements.
+        unsafe { dst.add(k).write(xpad[i as usize]) };
     }
 }
 
-/// The adjoint of [`im2col`]: adds the unfolded `[rows, ohw]` matrix whose row `r` is
-/// `col[r * rs..r * rs + ohw]` into `xs`. `xpad` is scratch of `xs.len() + 1`.
-fn col2im<T: Float>(col: &[T], rs: usize, idx: &[u32], ohw: usize, xpad: &mut [T], xs: &mut [T]) {
-    let block = xs.len();
-    let xpad = &mut xpad[..block + 1];
-    xpad[..block].copy_from_slice(xs);
-    for (r, src) in idx.chunks_exact(ohw).enumerate() {
-        for (&v, &i) in col[r * rs..r * rs + ohw].iter().zip(src) {
-            // Skipping the padding slot is not only less work: every padded tap adding
-            // into one slot made a chain of dependent stores that took most of the time.
-            if i as usize != block {
-                let d = &mut xpad[i as usize];
-                *d = *d + v;
-            }
+/// The adjoint of [`im2col`]: adds one image's patch matrix `patches` into `xs`.
+///
+/// Each input gathers its own patch values through the inverse table: a scatter over
+/// the patches stalled on its read-modify-write stores.
+fn col2im<T: Float>(patches: &[T], u: &Unfold, xs: &mut [T]) {
+    for (q, x) in xs.iter_mut().enumerate() {
+        let (a, b) = (u.start[q] as usize, u.start[q + 1] as usize);
+        let mut acc = *x;
+        for &k in &u.taps[a..b] {
+            acc = acc + patches[k as usize];
         }
+        *x = acc;
     }
-    xs.copy_from_slice(&xpad[..block]);
 }
 
 /// A pointer that blocks running on other threads write through, each to its own
@@ -224,7 +239,7 @@ fn gather_grad<T: Float>(
 }
 
 /// The unfolded input of a whole batch, kept from the forward pass for the weight
-/// gradient when it is small enough: `[groups][cg*kh*kw, n*oh*ow]`.
+/// gradient when it is small enough: `[groups][n*oh*ow, cg*kh*kw]`.
 const KEEP_UNFOLDED_BYTES: usize = 32 << 20;
 
 /// Whether the forward pass should keep its unfolded input for the weight gradient:
@@ -270,28 +285,27 @@ fn forward<T: Float + Send + Sync + 'static>(
                 let (tmp, rest) = buf.split_at_mut(og * bc);
                 let (colbuf, xpad) = rest.split_at_mut(own_col);
                 for gi in 0..g.groups {
-                    // This block's columns of the unfolded input, and their row stride.
-                    let (col, rs) = match shared {
-                        // SAFETY: in bounds; this block writes only columns n0*ohw.. of them.
-                        Some(p) => (unsafe { p.0.add(gi * ckk * cols + n0 * ohw) }, cols),
-                        None => (colbuf.as_mut_ptr(), bc),
+                    // This block's patch rows [bc, ckk].
+                    let col = match shared {
+                        // SAFETY: in bounds; this block writes only its own images' rows.
+                        Some(p) => unsafe { p.0.add((gi * cols + n0 * ohw) * ckk) },
+                        None => colbuf.as_mut_ptr(),
                     };
                     for j in 0..nbb {
                         let n = n0 + j;
                         let xs = &x[(n * g.c + gi * cg) * hw..(n * g.c + (gi + 1) * cg) * hw];
-                        // SAFETY: rows of ohw at stride rs from column j*ohw stay inside
-                        // this block's columns of a [ckk, rs]-strided matrix.
-                        unsafe { im2col(xs, &idx, ohw, xpad, col.add(j * ohw), rs) };
+                        // SAFETY: image j's ohw*ckk patch values lie inside the block's.
+                        unsafe { im2col(xs, &idx.idx, xpad, col.add(j * ohw * ckk)) };
                     }
-                    // SAFETY: tmp is [og, bc], the weight block [og, ckk], col [ckk, bc] at
-                    // row stride rs.
+                    // SAFETY: tmp is [og, bc], the weight block [og, ckk], and the patches
+                    // [bc, ckk] read transposed as [ckk, bc].
                     unsafe {
                         mm(
                             (og, bc, ckk),
                             (tmp.as_mut_ptr(), bc as isize, 1),
                             false,
                             (w.as_ptr().add(gi * og * ckk), ckk as isize, 1),
-                            (col, rs as isize, 1),
+                            (col, 1, ckk as isize),
                         );
                     }
                     for j in 0..nbb {
@@ -338,26 +352,25 @@ fn input_grad<T: Float + Send + Sync + 'static>(gy: &[T], w: &[T], g: &Conv2dGeo
             let n0 = bi * nb;
             let nbb = dxb.len() / (g.c * hw);
             let bc = nbb * ohw;
-            with_scratch(og * bc + ckk * bc + cg * hw + 1, |buf: &mut [T]| {
-                let (gcat, rest) = buf.split_at_mut(og * bc);
-                let (dcol, xpad) = rest.split_at_mut(ckk * bc);
+            with_scratch(og * bc + ckk * bc, |buf: &mut [T]| {
+                let (gcat, dcol) = buf.split_at_mut(og * bc);
                 for gi in 0..g.groups {
                     gather_grad(gy, g, n0, nbb, gi * og, og, gcat);
-                    // SAFETY: dcol is [ckk, bc], the weight block transposed [ckk, og], gcat
-                    // [og, bc].
+                    // SAFETY: dcol is the patch gradient [bc, ckk], gcat transposed
+                    // [bc, og], the weight block [og, ckk].
                     unsafe {
                         mm(
-                            (ckk, bc, og),
-                            (dcol.as_mut_ptr(), bc as isize, 1),
+                            (bc, ckk, og),
+                            (dcol.as_mut_ptr(), ckk as isize, 1),
                             false,
-                            (w.as_ptr().add(gi * og * ckk), 1, ckk as isize),
-                            (gcat.as_ptr(), bc as isize, 1),
+                            (gcat.as_ptr(), 1, bc as isize),
+                            (w.as_ptr().add(gi * og * ckk), ckk as isize, 1),
                         );
                     }
                     for j in 0..nbb {
                         let dxs =
                             &mut dxb[(j * g.c + gi * cg) * hw..(j * g.c + (gi + 1) * cg) * hw];
-                        col2im(&dcol[j * ohw..], bc, &idx, ohw, xpad, dxs);
+                        col2im(&dcol[j * ohw * ckk..(j + 1) * ohw * ckk], &idx, dxs);
                     }
                 }
             })
@@ -399,29 +412,29 @@ fn weight_grad<T: Float + Send + Sync + 'static>(
             let (colbuf, xpad) = rest.split_at_mut(own_col);
             for gi in 0..g.groups {
                 gather_grad(gy, g, n0, nbb, gi * og, og, gcat);
-                let (col, rs): (*const T, usize) = match src {
-                    Unfolded::Kept(kept) => (kept[gi * ckk * cols + n0 * ohw..].as_ptr(), cols),
+                let col: *const T = match src {
+                    Unfolded::Kept(kept) => kept[(gi * cols + n0 * ohw) * ckk..].as_ptr(),
                     Unfolded::Input(x) => {
                         for j in 0..nbb {
                             let n = n0 + j;
                             let xs = &x[(n * g.c + gi * cg) * hw..(n * g.c + (gi + 1) * cg) * hw];
-                            // SAFETY: colbuf is [ckk, k]; image j fills columns j*ohw...
+                            // SAFETY: colbuf is [k, ckk]; image j fills rows j*ohw...
                             unsafe {
-                                im2col(xs, &idx, ohw, xpad, colbuf.as_mut_ptr().add(j * ohw), k)
+                                im2col(xs, &idx.idx, xpad, colbuf.as_mut_ptr().add(j * ohw * ckk))
                             };
                         }
-                        (colbuf.as_ptr(), k)
+                        colbuf.as_ptr()
                     }
                 };
                 // SAFETY: dst is this group's [og, ckk] block, gcat [og, k], and the
-                // unfolded block transposed [k, ckk] (its rows are at stride rs).
+                // block's patches [k, ckk].
                 unsafe {
                     mm(
                         (og, ckk, k),
                         (dw.as_mut_ptr().add(gi * og * ckk), ckk as isize, 1),
                         false,
                         (gcat.as_ptr(), k as isize, 1),
-                        (col, 1, rs as isize),
+                        (col, ckk as isize, 1),
                     );
                 }
             }
