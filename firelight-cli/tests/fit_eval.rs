@@ -153,6 +153,46 @@ fn check_resume(flags: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 #[test]
+fn worker_threads_do_not_change_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_300, 100);
+    let metrics = |workers: &str| -> (Vec<Value>, Vec<u8>) {
+        let run = tmp.path().join(format!("w{workers}"));
+        let out = ok(&[
+            "fit",
+            "--model",
+            "mlp",
+            "--epochs",
+            "2",
+            "--limit",
+            "300",
+            "--batch-size",
+            "32",
+            "--data",
+            s(&data),
+            "--out",
+            s(&run),
+            "--json",
+            "--workers",
+            workers,
+        ]);
+        let rows = json_lines(&out)
+            .into_iter()
+            .map(|mut v| {
+                v.as_object_mut().unwrap().remove("seconds");
+                v
+            })
+            .collect();
+        (rows, std::fs::read(run.join("model.safetensors")).unwrap())
+    };
+    let (serial, serial_weights) = metrics("0");
+    let (threaded, threaded_weights) = metrics("2");
+    assert_eq!(serial.len(), 2);
+    assert_eq!(serial, threaded);
+    assert!(serial_weights == threaded_weights, "weights differ");
+}
+
+#[test]
 fn resume_reproduces_an_uninterrupted_run() {
     // SGD with momentum: the momentum buffers must come back.
     let (_tmp, parts) = check_resume(&["--model", "cnn"]);
