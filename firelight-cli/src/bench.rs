@@ -2,11 +2,11 @@
 use std::time::Instant;
 
 use firelight::Tensor;
+use firelight::data::{DataLoader, TensorDataset};
 use firelight::nn::{Conv2d, Linear, Module, functional as F};
 use firelight::optim::{Optimizer, Sgd};
 use serde::Serialize;
 
-use crate::batches;
 use crate::cli::BenchArgs;
 use crate::dataset;
 use crate::error::Result;
@@ -56,15 +56,19 @@ pub fn run(a: BenchArgs) -> Result<()> {
         firelight::manual_seed(0);
         let model = models::build(name)?;
         let mut opt = Sgd::new(model.parameters(), lr).momentum(momentum);
+        let train_dl = DataLoader::new(TensorDataset::new((x_train.clone(), y_train.clone())))
+            .batch_size(64)
+            .shuffle(true)
+            .seed(0);
         let start = Instant::now();
-        for (xb, yb) in batches::shuffled(&x_train, &y_train, 64, batches::epoch_generator(0, 0)) {
+        for (xb, yb) in &train_dl {
             F::cross_entropy(&model.forward(&xb), &yb).backward();
             opt.step();
             opt.zero_grad();
         }
         let train_epoch_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
-        eval::evaluate(&model, &x_valid, &y_valid);
+        eval::evaluate(&model, &x_valid, &y_valid, 0);
         rows.push(ModelTimes {
             model: name,
             train_examples: x_train.shape()[0],

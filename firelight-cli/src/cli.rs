@@ -96,9 +96,9 @@ pub struct FitArgs {
     /// Device to train on.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceKind,
-    /// Worker threads for data loading (recorded; batching is in-thread until the data layer lands).
-    #[arg(long, default_value_t = 0)]
-    pub workers: u32,
+    /// Threads that fetch batches [default: 0, in the training thread]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<u32>,
     /// Run folder [default: runs/<model>-<timestamp>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -2,10 +2,10 @@
 use std::path::PathBuf;
 
 use firelight::Tensor;
+use firelight::data::{DataLoader, TensorDataset};
 use firelight::nn::{Module, StateDict, functional as F};
 use serde::Serialize;
 
-use crate::batches;
 use crate::cli::{EvalArgs, Split};
 use crate::dataset;
 use crate::error::Result;
@@ -23,13 +23,17 @@ pub struct Evaluation {
     pub predictions: Vec<i64>,
 }
 
-/// Mean cross-entropy, accuracy and predictions of `model` on `(x, y)`, without autograd.
-pub fn evaluate(model: &dyn Module, x: &Tensor, y: &Tensor) -> Evaluation {
+/// Mean cross-entropy, accuracy and predictions of `model` on `(x, y)`, without autograd,
+/// with batches fetched on `workers` threads.
+pub fn evaluate(model: &dyn Module, x: &Tensor, y: &Tensor, workers: usize) -> Evaluation {
     let _g = firelight::no_grad();
     model.eval();
     let n = x.shape()[0];
     let (mut loss_sum, mut predictions) = (0.0f64, Vec::with_capacity(n));
-    for (xb, yb) in batches::in_order(x, y, EVAL_BATCH) {
+    let dl = DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+        .batch_size(EVAL_BATCH)
+        .num_workers(workers);
+    for (xb, yb) in &dl {
         let out = model.forward(&xb);
         let m = yb.shape()[0] as f64;
         loss_sum += f64::from(F::cross_entropy(&out, &yb).item::<f32>()) * m;
@@ -85,7 +89,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         Split::Test => (&m.x_test, &m.y_test, "test"),
     };
     let (x, y) = (dataset::head(x, a.limit), dataset::head(y, a.limit));
-    let ev = evaluate(&model, &x, &y);
+    let ev = evaluate(&model, &x, &y, 0);
     let labels = y.to_vec::<i64>();
     let mut confusion = vec![vec![0u64; 10]; 10];
     for (&l, &p) in labels.iter().zip(&ev.predictions) {

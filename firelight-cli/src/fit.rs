@@ -1,10 +1,11 @@
 //! `firelight fit`: the tutorial's training loop with a run folder and `--resume`.
 use std::time::Instant;
 
+use firelight::Tensor;
+use firelight::data::{DataLoader, TensorDataset};
 use firelight::nn::{Module, functional as F};
 use firelight::optim::{Adam, AdamW, Optimizer, Sgd};
 
-use crate::batches;
 use crate::cli::{DeviceKind, FitArgs, OptimizerKind};
 use crate::dataset;
 use crate::error::Result;
@@ -107,19 +108,18 @@ pub fn run(a: FitArgs) -> Result<()> {
         );
     }
 
-    let bs = config.batch_size as usize;
+    let workers = config.workers as usize;
     for epoch in history.len() as u32..config.epochs {
         let start = Instant::now();
-        let generator = batches::epoch_generator(config.seed, epoch);
-        let epoch_batches = batches::shuffled(&x_train, &y_train, bs, generator);
+        let train_dl = train_loader(&x_train, &y_train, &config, epoch);
         let mut progress = crate::progress::EpochProgress::new(
             format!("epoch {}/{}", epoch + 1, config.epochs),
-            epoch_batches.len() as u64,
+            train_dl.len() as u64,
             a.json,
         );
         model.train();
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
-        for (xb, yb) in epoch_batches {
+        for (xb, yb) in &train_dl {
             let loss = F::cross_entropy(&model.forward(&xb), &yb);
             loss.backward();
             opt.step();
@@ -130,7 +130,7 @@ pub fn run(a: FitArgs) -> Result<()> {
             progress.inc();
         }
         progress.finish();
-        let ev = eval::evaluate(&model, &x_valid, &y_valid);
+        let ev = eval::evaluate(&model, &x_valid, &y_valid, workers);
         let row = EpochMetrics {
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
@@ -182,6 +182,25 @@ pub fn run(a: FitArgs) -> Result<()> {
     Ok(())
 }
 
+/// The shuffled batches of epoch `epoch` (0-based). A loader seeded once would give epoch
+/// k the k-th order it draws, which a resumed run could only reach by replaying the epochs
+/// before; a fresh loader per epoch, seeded from the run's seed and the epoch, gives a
+/// resumed run the same orders as an uninterrupted one.
+fn train_loader(x: &Tensor, y: &Tensor, c: &Config, epoch: u32) -> DataLoader<(Tensor, Tensor)> {
+    DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+        .batch_size(c.batch_size as usize)
+        .shuffle(true)
+        .seed(epoch_seed(c.seed, epoch))
+        .num_workers(c.workers as usize)
+}
+
+/// The seed is spread by a large odd multiplier before the epoch is added, so that runs with
+/// neighbouring seeds do not share epoch orders shifted by one epoch.
+fn epoch_seed(seed: u64, epoch: u32) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(u64::from(epoch) + 1)
+}
+
 /// Settings from the flags, with the tutorial's defaults per model and optimizer.
 fn new_config(a: &FitArgs) -> Result<Config> {
     let model = a.model.clone().unwrap_or_else(|| "cnn".into());
@@ -225,7 +244,7 @@ fn new_config(a: &FitArgs) -> Result<Config> {
         seed: a.seed.unwrap_or(0),
         data: a.data.clone().unwrap_or_default(),
         device: "cpu".into(),
-        workers: a.workers,
+        workers: a.workers.unwrap_or(0),
         limit: a.limit,
     })
 }
@@ -274,6 +293,10 @@ fn resume_config(a: &FitArgs, dir: &std::path::Path) -> Result<Config> {
     if let Some(e) = a.epochs {
         config.epochs = e;
     }
+    // Batches do not depend on the worker count, so a resumed run may use another.
+    if let Some(w) = a.workers {
+        config.workers = w;
+    }
     Ok(config)
 }
 
@@ -286,5 +309,49 @@ fn optimizer(c: &Config, params: Vec<firelight::Tensor>) -> Box<dyn Optimizer> {
                 .momentum(c.momentum)
                 .weight_decay(c.weight_decay),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(seed: u64, batch_size: u32, workers: u32) -> Config {
+        Config {
+            model: "logistic".into(),
+            epochs: 1,
+            batch_size,
+            lr: 0.1,
+            momentum: 0.0,
+            optimizer: "sgd".into(),
+            weight_decay: 0.0,
+            seed,
+            data: Default::default(),
+            device: "cpu".into(),
+            workers,
+            limit: None,
+        }
+    }
+
+    /// The labels of epoch `epoch` in visiting order, with the batch count.
+    fn order(seed: u64, epoch: u32, workers: u32) -> (usize, Vec<i64>) {
+        let x = Tensor::zeros(&[10, 2]);
+        let y = Tensor::arange(10);
+        let dl = train_loader(&x, &y, &config(seed, 3, workers), epoch);
+        let labels = dl.iter().flat_map(|(_, yb)| yb.to_vec::<i64>()).collect();
+        (dl.len(), labels)
+    }
+
+    #[test]
+    fn each_epoch_visits_every_example_once_in_an_order_fixed_by_seed_and_epoch() {
+        let (batches, first) = order(0, 0, 0);
+        assert_eq!(batches, 4);
+        assert_eq!(order(0, 0, 0).1, first, "same seed and epoch, same order");
+        assert_eq!(order(0, 0, 2).1, first, "worker threads keep the order");
+        assert_ne!(order(0, 1, 0).1, first);
+        assert_ne!(order(1, 0, 0).1, first);
+        let mut sorted = first;
+        sorted.sort();
+        assert_eq!(sorted, (0..10).collect::<Vec<_>>());
     }
 }

@@ -1,5 +1,4 @@
 //! `firelight`: the tutorial's MNIST workflow from the command line.
-mod batches;
 mod bench;
 mod cli;
 mod data_cmd;

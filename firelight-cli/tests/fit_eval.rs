@@ -126,7 +126,18 @@ fn check_resume(flags: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let mut text = std::fs::read_to_string(&metrics).unwrap();
     text.push_str(&text.replace("\"epoch\":1", "\"epoch\":2"));
     std::fs::write(&metrics, text).unwrap();
-    let resumed = ok(&["fit", "--resume", s(&parts), "--epochs", "3", "--json"]);
+    // Resumed on two loader threads where the first part had none: the batches, and so
+    // the numbers, must not change.
+    let resumed = ok(&[
+        "fit",
+        "--resume",
+        s(&parts),
+        "--epochs",
+        "3",
+        "--workers",
+        "2",
+        "--json",
+    ]);
     assert_eq!(
         json_lines(&resumed).len(),
         2,
@@ -150,6 +161,46 @@ fn check_resume(flags: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
         std::fs::read(parts.join("model.safetensors")).unwrap()
     );
     (tmp, parts)
+}
+
+#[test]
+fn worker_threads_do_not_change_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_300, 100);
+    let metrics = |workers: &str| -> (Vec<Value>, Vec<u8>) {
+        let run = tmp.path().join(format!("w{workers}"));
+        let out = ok(&[
+            "fit",
+            "--model",
+            "mlp",
+            "--epochs",
+            "2",
+            "--limit",
+            "300",
+            "--batch-size",
+            "32",
+            "--data",
+            s(&data),
+            "--out",
+            s(&run),
+            "--json",
+            "--workers",
+            workers,
+        ]);
+        let rows = json_lines(&out)
+            .into_iter()
+            .map(|mut v| {
+                v.as_object_mut().unwrap().remove("seconds");
+                v
+            })
+            .collect();
+        (rows, std::fs::read(run.join("model.safetensors")).unwrap())
+    };
+    let (serial, serial_weights) = metrics("0");
+    let (threaded, threaded_weights) = metrics("2");
+    assert_eq!(serial.len(), 2);
+    assert_eq!(serial, threaded);
+    assert!(serial_weights == threaded_weights, "weights differ");
 }
 
 #[test]
