@@ -1,11 +1,10 @@
 //! Elementwise kernels: unary maps, binary zips with broadcasting, comparisons, where,
 //! strided assignment. Contiguous operands take a flat (and, when large, parallel) path.
 use super::{CpuStorage, contiguous_slice, map_pair};
-use crate::backend::threads::maybe_par;
+use crate::backend::threads::{PAR_THRESHOLD, for_each_block_mut, vec_by_blocks};
 use crate::backend::{BinaryOp, CmpOp, UnaryOp};
 use crate::dtype::Float;
 use crate::layout::{Layout, walk};
-use rayon::prelude::*;
 
 const CHUNK: usize = 1 << 13;
 
@@ -15,21 +14,21 @@ where
     T: Copy + Send + Sync,
     U: Copy + Default + Send + Sync,
 {
-    maybe_par(x.len(), |par| {
-        if par {
-            let mut out = vec![U::default(); x.len()];
-            out.par_chunks_mut(CHUNK)
-                .zip(x.par_chunks(CHUNK))
-                .for_each(|(o, i)| {
-                    for (o, &i) in o.iter_mut().zip(i) {
-                        *o = f(i);
-                    }
-                });
-            out
-        } else {
-            x.iter().map(|&v| f(v)).collect()
-        }
-    })
+    if x.len() < PAR_THRESHOLD {
+        return x.iter().map(|&v| f(v)).collect();
+    }
+    vec_by_blocks(
+        x.len(),
+        U::default(),
+        CHUNK,
+        x.len(),
+        PAR_THRESHOLD,
+        |i, o| {
+            for (o, &v) in o.iter_mut().zip(&x[i * CHUNK..]) {
+                *o = f(v);
+            }
+        },
+    )
 }
 
 fn map<T, U>(x: &[T], l: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U>
@@ -59,21 +58,22 @@ where
     match (la.contiguous_range(), lb.contiguous_range()) {
         (Some(ra), Some(rb)) => {
             let (a, b) = (&a[ra], &b[rb]);
-            return maybe_par(a.len(), |par| {
-                if par {
-                    let mut out = vec![U::default(); a.len()];
-                    out.par_chunks_mut(CHUNK)
-                        .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
-                        .for_each(|(o, (a, b))| {
-                            for ((o, &x), &y) in o.iter_mut().zip(a).zip(b) {
-                                *o = f(x, y);
-                            }
-                        });
-                    out
-                } else {
-                    a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
-                }
-            });
+            if a.len() < PAR_THRESHOLD {
+                return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+            }
+            return vec_by_blocks(
+                a.len(),
+                U::default(),
+                CHUNK,
+                a.len(),
+                PAR_THRESHOLD,
+                |i, o| {
+                    let (a, b) = (&a[i * CHUNK..], &b[i * CHUNK..]);
+                    for ((o, &x), &y) in o.iter_mut().zip(a).zip(b) {
+                        *o = f(x, y);
+                    }
+                },
+            );
         }
         (Some(ra), None) if is_broadcast_scalar(lb) => {
             let y = b[lb.offset];
@@ -446,19 +446,10 @@ fn zip_inplace<T: Copy + Send + Sync>(
         let d = &mut d[rd];
         if let Some(rs) = sl.contiguous_range() {
             let s = &s[rs];
-            maybe_par(d.len(), |par| {
-                if par {
-                    d.par_chunks_mut(CHUNK)
-                        .zip(s.par_chunks(CHUNK))
-                        .for_each(|(d, s)| {
-                            for (x, &y) in d.iter_mut().zip(s) {
-                                *x = f(*x, y);
-                            }
-                        })
-                } else {
-                    for (x, &y) in d.iter_mut().zip(s) {
-                        *x = f(*x, y);
-                    }
+            let work = d.len();
+            for_each_block_mut(d, CHUNK, work, PAR_THRESHOLD, |i, d| {
+                for (x, &y) in d.iter_mut().zip(&s[i * CHUNK..]) {
+                    *x = f(*x, y);
                 }
             });
             return;

@@ -5,10 +5,9 @@
 use super::{CpuStorage, contiguous_slice};
 use crate::DType;
 use crate::backend::Pool2dGeom;
-use crate::backend::threads::maybe_par;
+use crate::backend::threads::{PAR_THRESHOLD, for_each_block_mut};
 use crate::dtype::{Element, Float};
 use crate::layout::Layout;
-use rayon::prelude::*;
 use std::borrow::Cow;
 
 fn typed<'a, T: Element>(s: &'a CpuStorage, l: &Layout, op: &str) -> Cow<'a, [T]> {
@@ -28,15 +27,7 @@ fn per_plane<T: Send>(
     if chunk == 0 {
         return;
     }
-    maybe_par(work, |par| {
-        if par {
-            out.par_chunks_mut(chunk)
-                .enumerate()
-                .for_each(|(i, o)| f(i, o));
-        } else {
-            out.chunks_mut(chunk).enumerate().for_each(|(i, o)| f(i, o));
-        }
-    });
+    for_each_block_mut(out, chunk, work, PAR_THRESHOLD, f);
 }
 
 /// The input rows (or columns) window `o` of a pooling covers, clipped to `0..n`, and its
