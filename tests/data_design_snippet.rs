@@ -32,7 +32,8 @@ fn design_snippet_trains() {
         .add(nn::Conv2d::new(16, 10, 3).stride(2).padding(1))
         .add(nn::ReLU)
         .add(nn::AdaptiveAvgPool2d::new(1))
-        .add(nn::Flatten::new());
+        .add(nn::Flatten::new())
+        .to(&dev);
     let mut opt = optim::Sgd::new(model.parameters(), 0.1).momentum(0.9);
 
     let full_loss = |m: &nn::Sequential| {

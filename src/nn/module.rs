@@ -1,6 +1,6 @@
 //! The `Module` trait: what every layer and model implements.
 use super::StateDict;
-use crate::{Error, Result, Tensor};
+use crate::{Device, Error, Result, Tensor};
 
 /// A layer or a model, like `torch.nn.Module`.
 ///
@@ -122,6 +122,33 @@ pub trait Module: Send + Sync {
         for p in self.parameters() {
             p.set_grad(None);
         }
+    }
+
+    /// Moves every parameter and buffer to `device` in place, as PyTorch's
+    /// `module.to(device)` does, and returns the module, so it can end a builder chain.
+    ///
+    /// The CPU is the only device this build has, where every tensor already lives; the
+    /// match below is exhaustive so that adding a device makes this method move tensors.
+    ///
+    /// ```
+    /// use firelight::{Device, nn::{self, Module}};
+    /// let model = nn::Sequential::new().add(nn::Linear::new(4, 2)).to(&Device::Cpu);
+    /// assert!(model.parameters().iter().all(|p| p.device() == Device::Cpu));
+    /// ```
+    fn to(self, device: &Device) -> Self
+    where
+        Self: Sized,
+    {
+        let tensors = self
+            .named_parameters()
+            .into_iter()
+            .chain(self.named_buffers());
+        for (_, t) in tensors {
+            match (t.device(), device) {
+                (Device::Cpu, Device::Cpu) => {}
+            }
+        }
+        self
     }
 
     /// The number of parameter elements.
