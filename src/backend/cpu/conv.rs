@@ -89,7 +89,8 @@ fn unfold_index(g: &Conv2dGeom, cg: usize) -> Arc<Unfold> {
     }
     let (h, w) = (g.h as isize, g.w as isize);
     let block = cg * g.h * g.w;
-    let zero = u32::try_from(block).expect("conv2d: input image too large");
+    // Below 2^31: the vector gather reads indices as signed.
+    let zero = i32::try_from(block).expect("conv2d: input image too large") as u32;
     let mut idx = Vec::with_capacity(cg * g.kh * g.kw * g.oh * g.ow);
     for oy in 0..g.oh {
         for ox in 0..g.ow {
@@ -170,11 +171,46 @@ unsafe fn im2col<T: Float>(xs: &[T], idx: &[u32], xpad: &mut [T], dst: *mut T) {
     xpad[..block].copy_from_slice(xs);
     xpad[block] = T::ZERO;
     let xpad = &xpad[..block + 1];
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && std::arch::is_x86_feature_detected!("avx512f")
+    {
+        // SAFETY: T is f32; indices are at most `block` (unfold_index), inside xpad;
+        // the caller guarantees idx.len() writable elements at dst.
+        unsafe { gather_avx512(xpad.as_ptr().cast::<f32>(), idx, dst.cast::<f32>()) };
+        return;
+    }
     for (k, &i) in idx.iter().enumerate() {
         // Indices are at most `block` by construction (unfold_index). Written through
         // the pointer: the destination may not be initialized yet.
         // SAFETY: the caller guarantees idx.len() writable elements.
         unsafe { dst.add(k).write(xpad[i as usize]) };
+    }
+}
+
+/// `dst[k] = src[idx[k]]` sixteen at a time: the scalar loop spent about three cycles
+/// per value, the hardware gather well under one.
+///
+/// # Safety
+/// The CPU must have AVX-512F; every `idx[k]` must be in bounds of `src` and below
+/// 2^31; `dst` must be valid for `idx.len()` writes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gather_avx512(src: *const f32, idx: &[u32], dst: *mut f32) {
+    use std::arch::x86_64::{_mm512_i32gather_ps, _mm512_loadu_si512, _mm512_storeu_ps};
+    let n = idx.len();
+    let mut k = 0;
+    // SAFETY: forwarded from the caller; loads and stores stay inside idx and dst.
+    unsafe {
+        while k + 16 <= n {
+            let offsets = _mm512_loadu_si512(idx.as_ptr().add(k).cast());
+            let v = _mm512_i32gather_ps::<4>(offsets, src.cast());
+            _mm512_storeu_ps(dst.add(k), v);
+            k += 16;
+        }
+        for (j, &i) in idx.iter().enumerate().skip(k) {
+            dst.add(j).write(*src.add(i as usize));
+        }
     }
 }
 
@@ -299,13 +335,15 @@ fn forward<T: Float + Send + Sync + 'static>(
                     }
                     // SAFETY: tmp is [og, bc], the weight block [og, ckk], and the patches
                     // [bc, ckk] read transposed as [ckk, bc].
+                    // Computed as tmpᵀ = patches · weightᵀ: gemm then packs the small
+                    // weight instead of reading the patches across their rows.
                     unsafe {
                         mm(
-                            (og, bc, ckk),
-                            (tmp.as_mut_ptr(), bc as isize, 1),
+                            (bc, og, ckk),
+                            (tmp.as_mut_ptr(), 1, bc as isize),
                             false,
-                            (w.as_ptr().add(gi * og * ckk), ckk as isize, 1),
-                            (col, 1, ckk as isize),
+                            (col, ckk as isize, 1),
+                            (w.as_ptr().add(gi * og * ckk), 1, ckk as isize),
                         );
                     }
                     for j in 0..nbb {
