@@ -240,12 +240,12 @@ pub(crate) fn walk<const N: usize>(
             continue;
         }
         let s: [usize; N] = std::array::from_fn(|j| strides[j][i]);
-        if let (Some(last_size), Some(last)) = (dims.last_mut(), st.last_mut()) {
-            if (0..N).all(|j| last[j] == s[j] * shape[i]) {
-                *last_size *= shape[i];
-                *last = s;
-                continue;
-            }
+        if let (Some(last_size), Some(last)) = (dims.last_mut(), st.last_mut())
+            && (0..N).all(|j| last[j] == s[j] * shape[i])
+        {
+            *last_size *= shape[i];
+            *last = s;
+            continue;
         }
         dims.push(shape[i]);
         st.push(s);

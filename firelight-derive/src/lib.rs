@@ -51,14 +51,12 @@ fn classify(field: &syn::Field) -> syn::Result<Kind> {
     if name == "Parameter" {
         return Ok(Kind::Param);
     }
-    if name == "Option" {
-        if let PathArguments::AngleBracketed(args) = &seg.arguments {
-            if let Some(GenericArgument::Type(inner)) = args.args.first() {
-                if last_segment(inner).is_some_and(|s| s.ident == "Parameter") {
-                    return Ok(Kind::OptionalParam);
-                }
-            }
-        }
+    if name == "Option"
+        && let PathArguments::AngleBracketed(args) = &seg.arguments
+        && let Some(GenericArgument::Type(inner)) = args.args.first()
+        && last_segment(inner).is_some_and(|s| s.ident == "Parameter")
+    {
+        return Ok(Kind::OptionalParam);
     }
     let plain = [
         "f32", "f64", "i32", "i64", "u32", "u64", "usize", "isize", "bool", "String",

@@ -17,11 +17,11 @@ fn topological_order(root: &Arc<Node>) -> Vec<Arc<Node>> {
         if *i < node.next.len() {
             let edge = &node.next[*i];
             *i += 1;
-            if let Some(Edge::Node(n)) = edge {
-                if seen.insert(key(n)) {
-                    let n = n.clone();
-                    stack.push((n, 0));
-                }
+            if let Some(Edge::Node(n)) = edge
+                && seen.insert(key(n))
+            {
+                let n = n.clone();
+                stack.push((n, 0));
             }
         } else {
             post.push(node.clone());

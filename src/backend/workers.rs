@@ -152,7 +152,7 @@ fn worker(s: &Shared) {
         while s.epoch.load(SeqCst) == seen {
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins % 256 == 0 && start.elapsed() > SPIN {
+            if spins.is_multiple_of(256) && start.elapsed() > SPIN {
                 // Announce the sleep before the last look at `epoch`: a caller bumps
                 // `epoch` before it reads `sleepers`, so one of the two sees the other.
                 let mut l = s.lock.lock().unwrap();

@@ -45,7 +45,7 @@ impl Conv2d {
 
     fn init(in_c: usize, out_c: usize, k: (usize, usize), groups: usize) -> (Parameter, Parameter) {
         assert!(
-            groups > 0 && in_c % groups == 0 && out_c % groups == 0,
+            groups > 0 && in_c.is_multiple_of(groups) && out_c.is_multiple_of(groups),
             "Conv2d: groups ({groups}) must divide in_channels ({in_c}) and out_channels ({out_c})"
         );
         let weight = Tensor::zeros(&[out_c, in_c / groups, k.0, k.1]);

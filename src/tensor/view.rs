@@ -24,7 +24,7 @@ fn infer_shape(numel: usize, sizes: &[i64], op: &str) -> Vec<usize> {
     }
     let mut shape: Vec<usize> = sizes.iter().map(|&s| s.max(0) as usize).collect();
     if let Some(i) = infer {
-        if known == 0 || numel % known != 0 {
+        if known == 0 || !numel.is_multiple_of(known) {
             panic!("{op}: shape {sizes:?} is invalid for input of size {numel}");
         }
         shape[i] = numel / known;

@@ -111,7 +111,7 @@ pub fn picture(d: u8, i: usize) -> Vec<u8> {
         }
     }
     for (k, p) in px.iter_mut().enumerate() {
-        if *p == 0 && (k * 31 + i * 17) % 13 == 0 {
+        if *p == 0 && (k * 31 + i * 17).is_multiple_of(13) {
             *p = ((k + i) % 20) as u8;
         }
     }

@@ -492,14 +492,13 @@ impl<R: Read> Machine<R> {
     /// it is decoded into that element type as it streams in, so a large array never exists
     /// twice in memory.
     fn payload(&mut self, len: u64) -> Step<Value> {
-        if len >= TYPED_MIN {
-            if let Some(kind) = self.pending_array_kind() {
-                if len % kind.size() as u64 == 0 {
-                    let count = len / kind.size() as u64;
-                    let data = read_typed(&mut self.input, kind, count)?;
-                    return Ok(Value::Typed(Rc::new(data)));
-                }
-            }
+        if len >= TYPED_MIN
+            && let Some(kind) = self.pending_array_kind()
+            && len.is_multiple_of(kind.size() as u64)
+        {
+            let count = len / kind.size() as u64;
+            let data = read_typed(&mut self.input, kind, count)?;
+            return Ok(Value::Typed(Rc::new(data)));
         }
         Ok(Value::Bytes(Rc::new(read_bytes(&mut self.input, len)?)))
     }
@@ -674,7 +673,7 @@ fn read_typed(r: &mut impl Read, kind: ElemKind, count: u64) -> io::Result<Array
 }
 
 fn pairs(items: Vec<Value>) -> Step<Vec<(Value, Value)>> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err("dict items come in an odd number".into());
     }
     let mut it = items.into_iter();
