@@ -8,7 +8,7 @@
 //! The PyTorch side of the comparison is `tools/bench_conv_torch.py`.
 mod common;
 
-use common::time_us;
+use common::{json_rows, time_us};
 use firelight::Tensor;
 use firelight::nn::functional::{self as F, AvgPool2dOptions, Conv2dOptions};
 use firelight::nn::{Conv2d, Module};
@@ -122,11 +122,7 @@ fn main() {
         cnn_step_us(),
     ));
     if json {
-        let items: Vec<String> = results
-            .iter()
-            .map(|(n, us)| format!("{{\"op\": \"{n}\", \"us_per_call\": {us:.3}}}"))
-            .collect();
-        println!("[{}]", items.join(", "));
+        println!("{}", json_rows(&results, "op", "us_per_call"));
     } else {
         println!("threads: {}", firelight::get_num_threads());
         for (n, us) in &results {

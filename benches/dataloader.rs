@@ -7,7 +7,7 @@
 //! The PyTorch side of the comparison is `tools/bench_dataloader_torch.py`.
 mod common;
 
-use common::time_us;
+use common::{json_rows, time_us};
 use firelight::Tensor;
 use firelight::data::{DataLoader, TensorDataset};
 use firelight::datasets::{Mnist, mnist::data_dir};
@@ -49,11 +49,7 @@ fn main() {
         ),
     ];
     if json {
-        let items: Vec<String> = results
-            .iter()
-            .map(|(n, ms)| format!("{{\"loader\": \"{n}\", \"ms_per_epoch\": {ms:.3}}}"))
-            .collect();
-        println!("[{}]", items.join(", "));
+        println!("{}", json_rows(&results, "loader", "ms_per_epoch"));
     } else {
         println!(
             "one epoch over {} {:?}, threads: {}",

@@ -4,7 +4,7 @@
 //! The PyTorch side of the comparison is `tools/bench_ops_torch.py`.
 mod common;
 
-use common::time_us;
+use common::{json_rows, time_us};
 use firelight::Tensor;
 use std::hint::black_box;
 
@@ -45,11 +45,7 @@ fn main() {
         ),
     ];
     if json {
-        let items: Vec<String> = results
-            .iter()
-            .map(|(n, us)| format!("{{\"op\": \"{n}\", \"us_per_call\": {us:.3}}}"))
-            .collect();
-        println!("[{}]", items.join(", "));
+        println!("{}", json_rows(&results, "op", "us_per_call"));
     } else {
         println!("threads: {}", firelight::get_num_threads());
         for (name, us) in results {

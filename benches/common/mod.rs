@@ -18,3 +18,18 @@ pub fn time_us(rounds: usize, iters: usize, mut f: impl FnMut()) -> f64 {
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
     samples[rounds / 2]
 }
+
+/// `results` as one JSON array of `{"<name_key>": name, "<value_key>": value}` objects,
+/// the `--json` output of every bench.
+pub fn json_rows<S: AsRef<str>>(results: &[(S, f64)], name_key: &str, value_key: &str) -> String {
+    let items: Vec<String> = results
+        .iter()
+        .map(|(n, v)| {
+            format!(
+                "{{\"{name_key}\": \"{}\", \"{value_key}\": {v:.3}}}",
+                n.as_ref()
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
