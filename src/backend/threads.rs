@@ -1,6 +1,7 @@
 //! The threads the CPU kernels use, sized by [`crate::set_num_threads`]: our own
 //! [`Workers`] for the kernels' blocks, and a rayon pool for gemm and reductions.
 use super::workers::Workers;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::{Arc, OnceLock, RwLock};
 
 type Pools = (usize, Arc<rayon::ThreadPool>, Arc<Workers>);
@@ -90,9 +91,47 @@ pub(crate) fn for_each_block_mut<T: Send>(
     });
 }
 
+/// A new vector of `len` elements made block by block as in [`for_each_block_mut`]: the
+/// block covering `range` holds what `f(range)` yields. Each element is written once, by
+/// the thread that makes its block.
+///
+/// # Panics
+/// If `f` yields fewer or more values than its range is long.
+pub(crate) fn collect_blocks<T: Send, I: Iterator<Item = T>>(
+    len: usize,
+    chunk: usize,
+    work: usize,
+    min_work: usize,
+    f: impl Fn(std::ops::Range<usize>) -> I + Sync,
+) -> Vec<T> {
+    let chunk = chunk.max(1);
+    let mut v: Vec<MaybeUninit<T>> = Vec::with_capacity(len);
+    // SAFETY: MaybeUninit needs no initialization.
+    unsafe { v.set_len(len) };
+    for_each_block_mut(&mut v, chunk, work, min_work, |i, block| {
+        let mut values = f(i * chunk..i * chunk + block.len());
+        for e in block.iter_mut() {
+            e.write(
+                values
+                    .next()
+                    .expect("collect_blocks: a block yielded too few values"),
+            );
+        }
+        assert!(
+            values.next().is_none(),
+            "collect_blocks: a block yielded too many values"
+        );
+    });
+    let mut v = ManuallyDrop::new(v);
+    // SAFETY: every block, hence every element, was written above (a short block panics
+    // before this point); MaybeUninit<T> has T's layout.
+    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<T>(), len, v.capacity()) }
+}
+
 /// A new vector of `len` elements made block by block as in [`for_each_block_mut`]: each
 /// block is first set to `init` (by the thread that then fills it, so the memory is
-/// touched once, in cache, and in parallel) and then handed to `f`.
+/// touched once, in cache, and in parallel) and then handed to `f`. For kernels that
+/// write every element through slice methods; [`collect_blocks`] avoids the fill.
 pub(crate) fn vec_by_blocks<T: Copy + Send + Sync>(
     len: usize,
     init: T,
@@ -101,7 +140,7 @@ pub(crate) fn vec_by_blocks<T: Copy + Send + Sync>(
     min_work: usize,
     f: impl Fn(usize, &mut [T]) + Sync,
 ) -> Vec<T> {
-    let mut v: Vec<std::mem::MaybeUninit<T>> = Vec::with_capacity(len);
+    let mut v: Vec<MaybeUninit<T>> = Vec::with_capacity(len);
     // SAFETY: MaybeUninit needs no initialization.
     unsafe { v.set_len(len) };
     for_each_block_mut(&mut v, chunk.max(1), work, min_work, |i, block| {
@@ -109,23 +148,26 @@ pub(crate) fn vec_by_blocks<T: Copy + Send + Sync>(
             e.write(init);
         }
         // SAFETY: every element of the block was just initialized.
-        let block = unsafe { &mut *(block as *mut [std::mem::MaybeUninit<T>] as *mut [T]) };
+        let block = unsafe { &mut *(block as *mut [MaybeUninit<T>] as *mut [T]) };
         f(i, block)
     });
-    let mut v = std::mem::ManuallyDrop::new(v);
+    let mut v = ManuallyDrop::new(v);
     // SAFETY: every block, hence every element, was initialized above; MaybeUninit<T>
     // has T's layout.
     unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<T>(), len, v.capacity()) }
 }
 
-/// A pointer that may cross threads; see the SAFETY notes where it is used.
-struct SendPtr<T>(*mut T);
-// SAFETY: only used to hand disjoint blocks of one slice to the workers.
+/// A pointer that may cross threads. Users hand disjoint parts of one buffer to the
+/// workers; see the SAFETY notes where it is used.
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr<T>(pub(crate) *mut T);
+// SAFETY: see above: every use writes disjoint elements only.
 unsafe impl<T: Send> Sync for SendPtr<T> {}
+unsafe impl<T: Send> Send for SendPtr<T> {}
 
 impl<T> SendPtr<T> {
     /// A method, so closures capture the whole (Sync) wrapper, not the raw field.
-    fn get(&self) -> *mut T {
+    pub(crate) fn get(&self) -> *mut T {
         self.0
     }
 }
@@ -140,5 +182,24 @@ pub(crate) fn maybe_par<R: Send>(work: usize, f: impl FnOnce(bool) -> R + Send) 
         f(false)
     } else {
         pool.install(|| f(true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collect_blocks_fills_every_block_in_place() {
+        // Above the threshold, so the blocks are shared with the workers when there are any.
+        let v = collect_blocks(10_001, 64, 10_001, 0, |r| r.map(|i| i * 3));
+        assert_eq!(v, (0..10_001).map(|i| i * 3).collect::<Vec<_>>());
+        assert!(collect_blocks(0, 8, 0, 0, |r| r).is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "too few values")]
+    fn collect_blocks_refuses_a_short_block() {
+        collect_blocks(100, 10, 100, 0, |r| r.skip(1));
     }
 }

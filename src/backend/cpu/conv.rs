@@ -7,7 +7,7 @@
 use super::{CpuStorage, contiguous_slice};
 use crate::DType;
 use crate::backend::Conv2dGeom;
-use crate::backend::threads::vec_by_blocks;
+use crate::backend::threads::{SendPtr, vec_by_blocks};
 use crate::dtype::{Element, Float};
 use crate::layout::Layout;
 use std::borrow::Cow;
@@ -229,14 +229,6 @@ fn col2im<T: Float>(patches: &[T], u: &Unfold, xs: &mut [T]) {
     }
 }
 
-/// A pointer that blocks running on other threads write through, each to its own
-/// columns of a shared matrix.
-#[derive(Clone, Copy)]
-struct SharedMut<T>(*mut T);
-// SAFETY: users write disjoint elements only (see each use).
-unsafe impl<T> Send for SharedMut<T> {}
-unsafe impl<T> Sync for SharedMut<T> {}
-
 /// Images per block of work, for all three passes: the batch in [`BLOCKS`] equal parts
 /// (even parts keep two or four threads equally busy), fewer images when an image has
 /// so many output positions that a block would outgrow the caches. It depends on the
@@ -302,7 +294,7 @@ fn forward<T: Float + Send + Sync + 'static>(
         unsafe { v.set_len(g.groups * ckk * cols) };
         v
     });
-    let shared = kept.as_mut().map(|k| SharedMut(k.as_mut_ptr().cast::<T>()));
+    let shared = kept.as_mut().map(|k| SendPtr(k.as_mut_ptr().cast::<T>()));
     let idx = unfold_index(g, cg);
     let nb = images_per_block(g);
     let flops = g.n * g.o * ohw * ckk;
@@ -324,7 +316,7 @@ fn forward<T: Float + Send + Sync + 'static>(
                     // This block's patch rows [bc, ckk].
                     let col = match shared {
                         // SAFETY: in bounds; this block writes only its own images' rows.
-                        Some(p) => unsafe { p.0.add((gi * cols + n0 * ohw) * ckk) },
+                        Some(p) => unsafe { p.get().add((gi * cols + n0 * ohw) * ckk) },
                         None => colbuf.as_mut_ptr(),
                     };
                     for j in 0..nbb {

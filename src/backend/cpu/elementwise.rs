@@ -1,7 +1,7 @@
 //! Elementwise kernels: unary maps, binary zips with broadcasting, comparisons, where,
 //! strided assignment. Contiguous operands take a flat (and, when large, parallel) path.
 use super::{CpuStorage, contiguous_slice, map_pair};
-use crate::backend::threads::{PAR_THRESHOLD, for_each_block_mut, vec_by_blocks};
+use crate::backend::threads::{PAR_THRESHOLD, collect_blocks, for_each_block_mut};
 use crate::backend::{BinaryOp, CmpOp, UnaryOp};
 use crate::dtype::Float;
 use crate::layout::{Layout, walk};
@@ -17,18 +17,9 @@ where
     if x.len() < PAR_THRESHOLD {
         return x.iter().map(|&v| f(v)).collect();
     }
-    vec_by_blocks(
-        x.len(),
-        U::default(),
-        CHUNK,
-        x.len(),
-        PAR_THRESHOLD,
-        |i, o| {
-            for (o, &v) in o.iter_mut().zip(&x[i * CHUNK..]) {
-                *o = f(v);
-            }
-        },
-    )
+    collect_blocks(x.len(), CHUNK, x.len(), PAR_THRESHOLD, |r| {
+        x[r].iter().map(|&v| f(v))
+    })
 }
 
 fn map<T, U>(x: &[T], l: &Layout, f: impl Fn(T) -> U + Sync + Send) -> Vec<U>
@@ -61,19 +52,9 @@ where
             if a.len() < PAR_THRESHOLD {
                 return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
             }
-            return vec_by_blocks(
-                a.len(),
-                U::default(),
-                CHUNK,
-                a.len(),
-                PAR_THRESHOLD,
-                |i, o| {
-                    let (a, b) = (&a[i * CHUNK..], &b[i * CHUNK..]);
-                    for ((o, &x), &y) in o.iter_mut().zip(a).zip(b) {
-                        *o = f(x, y);
-                    }
-                },
-            );
+            return collect_blocks(a.len(), CHUNK, a.len(), PAR_THRESHOLD, |r| {
+                a[r.clone()].iter().zip(&b[r]).map(|(&x, &y)| f(x, y))
+            });
         }
         (Some(ra), None) if is_broadcast_scalar(lb) => {
             let y = b[lb.offset];
