@@ -5,9 +5,11 @@
 //! Needs the data (`$FIRELIGHT_DATA`, else `data/mnist`): CI always has it, so a missing
 //! folder fails here rather than letting the test pass without training anything.
 //! Run: `FIRELIGHT_DATA=../shared/data/mnist cargo test --release --test data_cnn_mnist`
+mod common;
+
 use firelight::data::{DataLoader, TensorDataset};
 use firelight::datasets::{Mnist, mnist::data_dir};
-use firelight::nn::{AvgPool2d, Conv2d, Lambda, Module, ReLU, Sequential, functional as F};
+use firelight::nn::{Module, functional as F};
 use firelight::optim::{Optimizer, Sgd};
 use firelight::{Tensor, no_grad};
 use std::sync::Mutex;
@@ -26,19 +28,6 @@ fn mnist() -> Mnist {
     })
 }
 
-fn mnist_cnn() -> Sequential {
-    Sequential::new()
-        .add(Lambda::new(|x: &Tensor| x.view(&[-1, 1, 28, 28])))
-        .add(Conv2d::new(1, 16, 3).stride(2).padding(1))
-        .add(ReLU)
-        .add(Conv2d::new(16, 16, 3).stride(2).padding(1))
-        .add(ReLU)
-        .add(Conv2d::new(16, 10, 3).stride(2).padding(1))
-        .add(ReLU)
-        .add(AvgPool2d::new(4))
-        .add(Lambda::new(|x: &Tensor| x.view(&[x.size(0) as i64, -1])))
-}
-
 /// Trains `epochs` epochs; returns every training loss and the validation accuracy.
 fn train(
     seed: u64,
@@ -54,7 +43,7 @@ fn train(
         .shuffle(true)
         .num_workers(num_workers);
     let valid_dl = DataLoader::new(valid_ds).batch_size(bs * 2);
-    let model = mnist_cnn();
+    let model = common::tutorial_cnn();
     let mut opt = Sgd::new(model.parameters(), 0.1).momentum(0.9);
     let mut losses = Vec::new();
     for _ in 0..epochs {

@@ -1,4 +1,6 @@
 //! Module, Parameter, layers, state dicts and checkpoints.
+mod common;
+
 use firelight::nn::{
     self, Flatten, Lambda, Linear, Module, Parameter, ReLU, Sequential, StateDict,
 };
@@ -216,27 +218,12 @@ fn init_functions_respect_their_bounds() {
     assert_eq!(w.sum().item::<f32>(), 0.25 * w.numel() as f32);
 }
 
-/// The tutorial's CNN as `nn::Sequential` (chapter "nn.Sequential").
-fn tutorial_cnn() -> Sequential {
-    use firelight::nn::{AvgPool2d, Conv2d};
-    Sequential::new()
-        .add(Lambda::new(|x: &Tensor| x.view(&[-1, 1, 28, 28])))
-        .add(Conv2d::new(1, 16, 3).stride(2).padding(1))
-        .add(ReLU)
-        .add(Conv2d::new(16, 16, 3).stride(2).padding(1))
-        .add(ReLU)
-        .add(Conv2d::new(16, 10, 3).stride(2).padding(1))
-        .add(ReLU)
-        .add(AvgPool2d::new(4))
-        .add(Lambda::new(|x: &Tensor| x.view(&[-1, x.size(1) as i64])))
-}
-
 #[test]
 fn tutorial_cnn_runs_and_learns() {
     use firelight::nn::functional as F;
     use firelight::optim::{Optimizer, Sgd};
     firelight::manual_seed(1);
-    let model = tutorial_cnn();
+    let model = common::tutorial_cnn();
     let names: Vec<String> = model
         .named_parameters()
         .into_iter()

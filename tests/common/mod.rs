@@ -64,3 +64,20 @@ pub fn idx_bytes(kind: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
     v.extend(data);
     v
 }
+
+/// The tutorial's CNN as `nn::Sequential` (its chapter "nn.Sequential"): three stride-2
+/// convs with ReLU, `avg_pool2d(4)`, and a view to `[batch, 10]`.
+pub fn tutorial_cnn() -> firelight::nn::Sequential {
+    use firelight::Tensor;
+    use firelight::nn::{AvgPool2d, Conv2d, Lambda, ReLU, Sequential};
+    Sequential::new()
+        .add(Lambda::new(|x: &Tensor| x.view(&[-1, 1, 28, 28])))
+        .add(Conv2d::new(1, 16, 3).stride(2).padding(1))
+        .add(ReLU)
+        .add(Conv2d::new(16, 16, 3).stride(2).padding(1))
+        .add(ReLU)
+        .add(Conv2d::new(16, 10, 3).stride(2).padding(1))
+        .add(ReLU)
+        .add(AvgPool2d::new(4))
+        .add(Lambda::new(|x: &Tensor| x.view(&[x.size(0) as i64, -1])))
+}
