@@ -73,20 +73,7 @@ fn run_and_checkpoint_mistakes() {
     let tmp = tempfile::tempdir().unwrap();
     let data = idx_dir(tmp.path(), 10_010, 10);
     let run = tmp.path().join("run");
-    ok(&[
-        "fit",
-        "--model",
-        "logistic",
-        "--epochs",
-        "1",
-        "--limit",
-        "64",
-        "--data",
-        s(&data),
-        "--out",
-        s(&run),
-        "--json",
-    ]);
+    fit_logistic(&data, &run, "1", "64", &[]);
     let ckpt = run.join("model.safetensors");
 
     let line = fails(&[

@@ -15,22 +15,7 @@ fn fit_writes_a_run_folder_and_learns() {
     let tmp = tempfile::tempdir().unwrap();
     let data = idx_dir(tmp.path(), 11_000, 100);
     let run = tmp.path().join("run");
-    let out = ok(&[
-        "fit",
-        "--model",
-        "logistic",
-        "--epochs",
-        "2",
-        "--limit",
-        "1000",
-        "--data",
-        s(&data),
-        "--out",
-        s(&run),
-        "--json",
-        "--workers",
-        "2",
-    ]);
+    let out = fit_logistic(&data, &run, "2", "1000", &["--workers", "2"]);
     let rows = json_lines(&out);
     assert_eq!(rows.len(), 2, "{out}");
     assert_eq!(rows[1]["epoch"], 2);
@@ -252,20 +237,7 @@ fn eval_and_predict_a_trained_run() {
     let tmp = tempfile::tempdir().unwrap();
     let data = idx_dir(tmp.path(), 11_000, 100);
     let run = tmp.path().join("run");
-    ok(&[
-        "fit",
-        "--model",
-        "logistic",
-        "--epochs",
-        "1",
-        "--limit",
-        "1000",
-        "--data",
-        s(&data),
-        "--out",
-        s(&run),
-        "--json",
-    ]);
+    fit_logistic(&data, &run, "1", "1000", &[]);
 
     let report: Value = serde_json::from_str(&ok(&[
         "eval",
@@ -398,20 +370,7 @@ fn predict_takes_large_dark_on_light_jpegs_like_mnist_pictures() {
     let tmp = tempfile::tempdir().unwrap();
     let data = idx_dir(tmp.path(), 11_000, 100);
     let run = tmp.path().join("run");
-    ok(&[
-        "fit",
-        "--model",
-        "logistic",
-        "--epochs",
-        "2",
-        "--limit",
-        "1000",
-        "--data",
-        s(&data),
-        "--out",
-        s(&run),
-        "--json",
-    ]);
+    fit_logistic(&data, &run, "2", "1000", &[]);
     let mut pngs = Vec::new();
     let mut jpegs = Vec::new();
     for k in 0..4 {

@@ -149,3 +149,25 @@ pub fn idx_dir(root: &Path, train: usize, test: usize) -> PathBuf {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// `firelight fit --model logistic --json` for `epochs` on the first `limit` training
+/// images of `data`, into the run folder `run`, plus `extra` flags: the quick training
+/// most tests start from. Returns stdout.
+pub fn fit_logistic(data: &Path, run: &Path, epochs: &str, limit: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "fit",
+        "--model",
+        "logistic",
+        "--epochs",
+        epochs,
+        "--limit",
+        limit,
+        "--data",
+        s(data),
+        "--out",
+        s(run),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    ok(&args)
+}
