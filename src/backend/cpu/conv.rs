@@ -1,9 +1,13 @@
 //! 2-D convolution: im2col + gemm for the forward pass and both backward passes.
 //!
-//! Work is split over the batch. The forward pass and the input gradient write disjoint
-//! images, so any split gives the same bits. The weight gradient sums over the batch in
-//! fixed chunks of [`WGRAD_CHUNK`] images, added in order, so its result depends neither
-//! on timing nor on the thread count.
+//! Each image is unfolded into patch rows `[oh*ow, c*kh*kw]` by a gather through a cached
+//! index table ([`unfold_index`]); a training forward pass keeps the batch's patches for
+//! the weight gradient ([`keeps_unfolded`]).
+//!
+//! Work is split over the batch in blocks of images fixed by the shape
+//! ([`images_per_block`]). The forward pass and the input gradient write disjoint images,
+//! so any split gives the same bits. The weight gradient sums one partial per block, added
+//! in order, so its result depends neither on timing nor on the thread count.
 use super::{CpuStorage, contiguous_slice};
 use crate::DType;
 use crate::backend::Conv2dGeom;
@@ -325,10 +329,10 @@ fn forward<T: Float + Send + Sync + 'static>(
                         // SAFETY: image j's ohw*ckk patch values lie inside the block's.
                         unsafe { im2col(xs, &idx.idx, xpad, col.add(j * ohw * ckk)) };
                     }
-                    // SAFETY: tmp is [og, bc], the weight block [og, ckk], and the patches
-                    // [bc, ckk] read transposed as [ckk, bc].
-                    // Computed as tmpᵀ = patches · weightᵀ: gemm then packs the small
-                    // weight instead of reading the patches across their rows.
+                    // tmp [og, bc] is computed as tmpᵀ = patches · weightᵀ (tmp written
+                    // column-major), so gemm reads the patches along their rows.
+                    // SAFETY: tmp is [og, bc], the patches [bc, ckk], the weight block
+                    // [og, ckk] read transposed.
                     unsafe {
                         mm(
                             (bc, og, ckk),
@@ -359,8 +363,8 @@ fn forward<T: Float + Send + Sync + 'static>(
     );
     let kept = kept.map(|k| {
         let mut k = std::mem::ManuallyDrop::new(k);
-        // SAFETY: im2col wrote every element: each block unfolded all rows of its
-        // images' columns, and the blocks cover all images.
+        // SAFETY: im2col wrote every element: each block unfolded all patch rows of its
+        // images, and the blocks cover all images.
         unsafe { Vec::from_raw_parts(k.as_mut_ptr().cast::<T>(), k.len(), k.capacity()) }
     });
     (out, kept)
