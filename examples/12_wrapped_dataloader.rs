@@ -1,6 +1,6 @@
-//! The tutorial's "Wrapping DataLoader": the reshape to `[-1, 1, 28, 28]` and the move to
-//! the device leave the model for the loader (`.map`, the tutorial's `WrappedDataLoader`),
-//! and `AdaptiveAvgPool2d(1)` replaces the fixed 4x4 pool, so the model takes images of
+//! The tutorial's "Wrapping DataLoader": the reshape to `[-1, 1, 28, 28]` leaves the
+//! model for the loader (`.map`, the tutorial's `WrappedDataLoader`; `13_gpu` adds the move
+//! to the device there), and `AdaptiveAvgPool2d(1)` replaces the fixed 4x4 pool, so the model takes images of
 //! any size. Prints the epoch and the validation loss, as the tutorial does, and the
 //! accuracy.
 //!
@@ -9,7 +9,7 @@ use firelight::data::{DataLoader, TensorDataset};
 use firelight::datasets::{Mnist, mnist::data_dir};
 use firelight::nn::{AdaptiveAvgPool2d, Conv2d, Lambda, Module, ReLU, Sequential, functional as F};
 use firelight::optim::{Optimizer, Sgd};
-use firelight::{Device, Tensor, no_grad};
+use firelight::{Tensor, no_grad};
 
 type LossFn = fn(&Tensor, &Tensor) -> Tensor;
 type Loader = DataLoader<(Tensor, Tensor)>;
@@ -63,8 +63,8 @@ fn fit(
     }
 }
 
-fn preprocess((x, y): (Tensor, Tensor), dev: &Device) -> (Tensor, Tensor) {
-    (x.view(&[-1, 1, 28, 28]).to(dev), y.to(dev))
+fn preprocess((x, y): (Tensor, Tensor)) -> (Tensor, Tensor) {
+    (x.view(&[-1, 1, 28, 28]), y)
 }
 
 fn get_data(
@@ -72,15 +72,12 @@ fn get_data(
     valid_ds: TensorDataset<(Tensor, Tensor)>,
     bs: usize,
 ) -> (Loader, Loader) {
-    let dev = Device::gpu_if_available();
     (
         DataLoader::new(train_ds)
             .batch_size(bs)
             .shuffle(true)
-            .map(move |b| preprocess(b, &dev)),
-        DataLoader::new(valid_ds)
-            .batch_size(bs * 2)
-            .map(move |b| preprocess(b, &dev)),
+            .map(preprocess),
+        DataLoader::new(valid_ds).batch_size(bs * 2).map(preprocess),
     )
 }
 

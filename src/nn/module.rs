@@ -124,17 +124,19 @@ pub trait Module: Send + Sync {
         }
     }
 
-    /// Moves every parameter and buffer to `device` in place, as PyTorch's
-    /// `module.to(device)` does, and returns the module, so it can end a builder chain.
-    ///
-    /// The CPU is the only device this build has, where every tensor already lives; the
-    /// match below is exhaustive so that adding a device makes this method move tensors.
+    /// Moves every parameter and buffer (and their gradients) to `device` in place, as
+    /// PyTorch's `module.to(device)` does, and returns the module, so it can end a builder
+    /// chain. Build the optimizer afterwards, as the tutorial does.
     ///
     /// ```
     /// use firelight::{Device, nn::{self, Module}};
-    /// let model = nn::Sequential::new().add(nn::Linear::new(4, 2)).to(&Device::Cpu);
-    /// assert!(model.parameters().iter().all(|p| p.device() == Device::Cpu));
+    /// let dev = Device::gpu_if_available();
+    /// let model = nn::Sequential::new().add(nn::Linear::new(4, 2)).to(&dev);
+    /// assert!(model.parameters().iter().all(|p| p.device() == dev));
     /// ```
+    ///
+    /// # Panics
+    /// For a GPU that cannot be opened, or float64 parameters on the GPU.
     fn to(self, device: &Device) -> Self
     where
         Self: Sized,
@@ -144,9 +146,7 @@ pub trait Module: Send + Sync {
             .into_iter()
             .chain(self.named_buffers());
         for (_, t) in tensors {
-            match (t.device(), device) {
-                (Device::Cpu, Device::Cpu) => {}
-            }
+            t.move_to_(*device);
         }
         self
     }

@@ -143,9 +143,28 @@ impl Tensor {
     /// assert!(r.to_vec::<f32>().iter().all(|&v| (0.0..1.0).contains(&v)));
     /// ```
     pub fn rand(shape: &[usize]) -> Tensor {
-        let n = shape.iter().product();
-        let v: Vec<f32> = with_global(|g| (0..n).map(|_| g.uniform_f32()).collect());
-        Tensor::from_vec(v, shape)
+        Tensor::rand_with(shape, DType::F32, Device::Cpu)
+    }
+
+    /// Uniform `[0, 1)` values of a float `dtype` on `device`, from the global generator,
+    /// like `torch.rand(shape, dtype=..., device=...)`. A GPU draws them there (from one
+    /// seed the generator gives), so a seed reproduces them on that device; the CPU and a
+    /// GPU draw different streams, as in PyTorch.
+    ///
+    /// ```
+    /// use firelight::{DType, Device, Tensor};
+    /// let r = Tensor::rand_with(&[1000], DType::F32, Device::Cpu);
+    /// assert!(r.to_vec::<f32>().iter().all(|&v| (0.0..1.0).contains(&v)));
+    /// ```
+    ///
+    /// # Panics
+    /// For a dtype that is not a float.
+    pub fn rand_with(shape: &[usize], dtype: DType, device: Device) -> Tensor {
+        assert!(
+            dtype.is_float(),
+            "rand: expected a floating point dtype, got {dtype}"
+        );
+        Tensor::from_storage(Storage::rand(shape.iter().product(), dtype, device), shape)
     }
 
     /// Standard normal random f32 values from the global generator.
@@ -182,18 +201,20 @@ impl Tensor {
 
     /// Uniform `[0, 1)` values with this tensor's shape and (float) dtype.
     pub fn rand_like(&self) -> Tensor {
-        Tensor::rand(self.shape()).to_dtype(self.float_dtype())
+        Tensor::rand_with(self.shape(), self.float_dtype(), self.device())
     }
 
     /// Standard normal values with this tensor's shape and (float) dtype.
     pub fn randn_like(&self) -> Tensor {
-        match self.float_dtype() {
+        // Drawn on the host (initialisation, not the training step) and moved.
+        let host = match self.float_dtype() {
             DType::F64 => {
                 let v = with_global(|g| g.normals(self.numel()));
                 Tensor::from_vec(v, self.shape())
             }
             _ => Tensor::randn(self.shape()),
-        }
+        };
+        host.to(&self.device())
     }
 
     /// This tensor's dtype if it is a float, else the default f32.

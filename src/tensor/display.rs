@@ -102,6 +102,15 @@ const PREFIX: &str = "tensor(";
 fn repr(t: &Tensor, opts: &PrintOptions) -> String {
     let indent = PREFIX.len();
     let mut suffixes = Vec::new();
+    // As PyTorch: the device comes first, and only when it is not the CPU; the values are
+    // read back from the device to be shown.
+    let host = match t.device() {
+        crate::Device::Cpu => t.clone(),
+        dev => {
+            suffixes.push(format!("device='{dev}'"));
+            t.detach().to(&crate::Device::Cpu)
+        }
+    };
     let body = if t.numel() == 0 {
         if t.dim() != 1 {
             suffixes.push(format!("size={}", py_tuple(t.shape())));
@@ -118,7 +127,7 @@ fn repr(t: &Tensor, opts: &PrintOptions) -> String {
         if !matches!(t.dtype(), DType::F32 | DType::I64 | DType::Bool) {
             suffixes.push(format!("dtype={}", t.dtype()));
         }
-        tensor_str(t, indent, opts)
+        tensor_str(&host, indent, opts)
     };
     if let Some(name) = t.grad_fn() {
         suffixes.push(format!("grad_fn=<{name}>"));

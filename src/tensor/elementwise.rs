@@ -140,13 +140,7 @@ impl Tensor {
     }
 
     fn binary(&self, rhs: &Tensor, op: BinaryOp, name: &'static str, op_name: &str) -> Tensor {
-        assert_eq!(
-            self.device(),
-            rhs.device(),
-            "{op_name}: tensors are on different devices ({} and {})",
-            self.device(),
-            rhs.device()
-        );
+        super::check_same_device(op_name, self, rhs);
         let mut dtype = result_type(self, rhs);
         if op == BinaryOp::Div && !dtype.is_float() {
             dtype = DType::F32; // true division, as in PyTorch

@@ -139,6 +139,17 @@ impl Tensor {
             });
         }
         let exp: Vec<i64> = shape.iter().map(|&s| s as i64).collect();
+        let rest: Vec<i64> = self.shape()[k..].iter().map(|&s| s as i64).collect();
+        let lead: i64 = self.shape()[..k].iter().product::<usize>() as i64;
+        let rows: Vec<i64> = [lead].into_iter().chain(rest.iter().copied()).collect();
+        let out_shape: Vec<i64> = exp.iter().chain(&rest).copied().collect();
+        if self.device() != crate::Device::Cpu {
+            let flat = self.flat_index_on_device(indices, &exp);
+            return self
+                .reshape(&rows)
+                .index_select(0, &flat)
+                .reshape(&out_shape);
+        }
         let n: usize = shape.iter().product();
         let mut flat = vec![0i64; n];
         for (d, t) in indices.iter().enumerate() {
@@ -151,13 +162,27 @@ impl Tensor {
                 *f = *f * size + if v < 0 { v + size } else { v };
             }
         }
-        let rest: Vec<i64> = self.shape()[k..].iter().map(|&s| s as i64).collect();
-        let lead: i64 = self.shape()[..k].iter().product::<usize>() as i64;
-        let rows: Vec<i64> = [lead].into_iter().chain(rest.iter().copied()).collect();
-        let out_shape: Vec<i64> = exp.iter().chain(&rest).copied().collect();
         self.reshape(&rows)
             .index_select(0, &Tensor::from_vec(flat, &[n]))
             .reshape(&out_shape)
+    }
+
+    /// The row-major flat index of each broadcast index tuple, computed where the tensor
+    /// lives (so indexing a GPU tensor reads nothing back). A tuple with an index out of
+    /// range becomes -1, which `index_select` reports.
+    fn flat_index_on_device(&self, indices: &[&Tensor], exp: &[i64]) -> Tensor {
+        let dev = self.device();
+        let mut flat = Tensor::full_with(&[], 0.0, DType::I64, dev);
+        let mut valid = Tensor::full_with(&[], 1.0, DType::Bool, dev);
+        for (d, t) in indices.iter().enumerate() {
+            let size = self.shape()[d] as i64;
+            let v = t.expand(exp);
+            let v = Tensor::where_(&v.lt(0), &(&v + size), &v);
+            valid = &valid * &(&v.ge(0) * &v.lt(size));
+            flat = &flat * size + &v;
+        }
+        let minus_one = Tensor::full_with(&[], -1.0, DType::I64, dev);
+        Tensor::where_(&valid, &flat, &minus_one).reshape(&[-1])
     }
 
     /// Joins tensors along an existing dim, like `torch.cat`.

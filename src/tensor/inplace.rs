@@ -40,6 +40,12 @@ impl Tensor {
             );
         }
         let mut s = src.detach().to_dtype(self.dtype());
+        if op == "copy_" {
+            // As PyTorch's copy_, the source may live on another device.
+            s = s.to(&self.device());
+        } else {
+            super::check_same_device(op, self, &s);
+        }
         if s.same_storage(self) {
             s = s.deep_clone();
         }

@@ -29,13 +29,15 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub(crate) struct StorageCell {
     data: RwLock<Storage>,
     version: AtomicU64,
+    /// The storage's device ([`Device::to_bits`]), kept beside the lock so that asking a
+    /// tensor for its device takes no lock; `Module::to` moves a storage in place.
+    device: AtomicU64,
 }
 
 pub(crate) struct Inner {
     pub(crate) storage: Arc<StorageCell>,
     pub(crate) layout: Layout,
     pub(crate) dtype: DType,
-    pub(crate) device: Device,
     requires_grad: AtomicBool,
     pub(crate) grad: Mutex<Option<Tensor>>,
     grad_fn: Option<Arc<Node>>,
@@ -70,21 +72,33 @@ pub(crate) fn wrap_dim(dim: i64, ndim: usize, op: &str) -> usize {
     (if dim < 0 { dim + n } else { dim }) as usize
 }
 
+/// Panics, naming the op and both devices as PyTorch does, when `a` and `b` live on
+/// different devices.
+pub(crate) fn check_same_device(op: &str, a: &Tensor, b: &Tensor) {
+    let (da, db) = (a.device(), b.device());
+    if da != db {
+        device_mismatch(op, da, db);
+    }
+}
+
+#[cold]
+pub(crate) fn device_mismatch(op: &str, a: Device, b: Device) -> ! {
+    panic!(
+        "{op}: expected all tensors to be on the same device, but found at least two devices, {a} and {b}"
+    )
+}
+
 impl Tensor {
     pub(crate) fn from_parts(
         storage: Arc<StorageCell>,
         layout: Layout,
         grad_fn: Option<Arc<Node>>,
     ) -> Tensor {
-        let (dtype, device) = {
-            let s = storage.data.read().unwrap();
-            (s.dtype(), s.device())
-        };
+        let dtype = storage.data.read().unwrap().dtype();
         Tensor(Arc::new(Inner {
             storage,
             layout,
             dtype,
-            device,
             requires_grad: AtomicBool::new(false),
             grad: Mutex::new(None),
             grad_fn,
@@ -94,6 +108,7 @@ impl Tensor {
     /// A new contiguous tensor owning `storage`, recording nothing.
     pub(crate) fn from_storage(storage: Storage, shape: &[usize]) -> Tensor {
         let cell = Arc::new(StorageCell {
+            device: AtomicU64::new(storage.device().to_bits()),
             data: RwLock::new(storage),
             version: AtomicU64::new(0),
         });
@@ -210,7 +225,7 @@ impl Tensor {
 
     /// The device holding the storage.
     pub fn device(&self) -> Device {
-        self.0.device
+        Device::from_bits(self.0.storage.device.load(Ordering::Relaxed))
     }
 
     /// The number of elements.
@@ -352,9 +367,7 @@ impl Tensor {
     }
 
     fn storage_len(&self) -> usize {
-        match &*self.storage() {
-            Storage::Cpu(c) => c.len(),
-        }
+        self.storage().len()
     }
 
     /// Computes gradients of this scalar with respect to every leaf that requires grad,
@@ -428,6 +441,9 @@ impl Tensor {
     /// assert_eq!(x.to_vec::<i64>(), vec![0, 2, 1, 3]);
     /// ```
     pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        if self.device() != Device::Cpu {
+            return self.detach().to(&Device::Cpu).to_vec();
+        }
         let t = if self.dtype() == T::DTYPE {
             self.clone()
         } else {
@@ -438,10 +454,49 @@ impl Tensor {
         crate::backend::cpu::strided_to_vec(data, t.layout())
     }
 
-    /// Moves the tensor to `device` (a no-op handle when it is already there).
+    /// This tensor on `device`: the same handle when it is already there, else a copy
+    /// that autograd sees through (the gradient flows back to the original device), as
+    /// PyTorch's `tensor.to(device)`.
+    ///
+    /// ```
+    /// use firelight::{Device, Tensor};
+    /// let dev = Device::gpu_if_available();
+    /// let x = Tensor::ones(&[2]).requires_grad_(true);
+    /// (x.to(&dev) * 3.0).sum().backward();
+    /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![3.0, 3.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// For a GPU device that cannot be opened (check with [`Device::gpu`] first), and for
+    /// float64 on the GPU, which WGSL cannot compute.
     pub fn to(&self, device: &Device) -> Tensor {
-        match device {
-            Device::Cpu => self.clone(),
+        if self.device() == *device {
+            return self.clone();
+        }
+        let storage = self.storage().to_device(self.layout(), *device);
+        let from = self.device();
+        Tensor::from_op(storage, self.shape(), "ToCopyBackward0", &[self], |_| {
+            Box::new(crate::autograd::rules::view::ToDeviceBackward { device: from })
+        })
+    }
+
+    /// Moves the storage itself to `device`, so that every handle and view of it follows
+    /// (what `Module::to` needs to move parameters in place). The gradient moves too.
+    pub(crate) fn move_to_(&self, device: Device) {
+        if self.device() == device {
+            return;
+        }
+        let mut s = self.storage_mut();
+        let whole = Layout::contiguous(&[s.len()]);
+        *s = s.to_device(&whole, device);
+        self.0
+            .storage
+            .device
+            .store(device.to_bits(), Ordering::Relaxed);
+        drop(s);
+        let mut grad = self.0.grad.lock().unwrap();
+        if let Some(g) = grad.take() {
+            *grad = Some(g.to(&device).detach());
         }
     }
 }

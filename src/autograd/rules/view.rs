@@ -76,3 +76,14 @@ impl Backward for CloneBackward {
         vec![Some(g.clone())]
     }
 }
+
+/// `to(device)`: the gradient goes back to the device the input lives on.
+pub(crate) struct ToDeviceBackward {
+    pub device: crate::Device,
+}
+
+impl Backward for ToDeviceBackward {
+    fn backward(&self, g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        vec![Some(g.to(&self.device))]
+    }
+}

@@ -10,7 +10,7 @@
 //! in order, so its result depends neither on timing nor on the thread count.
 use super::{CpuStorage, contiguous_slice};
 use crate::DType;
-use crate::backend::Conv2dGeom;
+use crate::backend::ops::Conv2dGeom;
 use crate::backend::threads::{SendPtr, vec_by_blocks};
 use crate::dtype::{Element, Float};
 use crate::layout::Layout;

@@ -1,8 +1,8 @@
 //! Elementwise kernels: unary maps, binary zips with broadcasting, comparisons, where,
 //! strided assignment. Contiguous operands take a flat (and, when large, parallel) path.
 use super::{CpuStorage, contiguous_slice, map_pair};
+use crate::backend::ops::{BinaryOp, CmpOp, UnaryOp};
 use crate::backend::threads::{PAR_THRESHOLD, collect_blocks, for_each_block_mut};
-use crate::backend::{BinaryOp, CmpOp, UnaryOp};
 use crate::dtype::Float;
 use crate::layout::{Layout, walk};
 

@@ -1,7 +1,7 @@
 //! The fused class-index loss kernels: (log_softmax +) nll with class weights,
 //! ignore_index and label smoothing, forward and backward, over `[n, c, inner]` input.
 use super::{CpuStorage, contiguous_slice};
-use crate::backend::ClassLoss;
+use crate::backend::ops::ClassLoss;
 use crate::dtype::Float;
 use crate::layout::Layout;
 

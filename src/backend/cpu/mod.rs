@@ -8,7 +8,7 @@ pub(crate) mod memory;
 pub(crate) mod pool;
 mod reduce;
 
-use super::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
+use super::ops::{BinaryOp, ClassLoss, CmpOp, ReduceOp, UnaryOp};
 use crate::DType;
 use crate::dtype::Element;
 use crate::layout::{Layout, walk};
@@ -152,6 +152,17 @@ impl CpuStorage {
         }
     }
 
+    /// `n` uniform `[0, 1)` values from the global generator: 24-bit f32 draws, cast for
+    /// f64 (so a seed gives the same values in either dtype).
+    pub fn rand(n: usize, dtype: DType) -> CpuStorage {
+        let v: Vec<f32> =
+            crate::tensor::random::with_global(|g| (0..n).map(|_| g.uniform_f32()).collect());
+        match dtype {
+            DType::F64 => CpuStorage::F64(v.into_iter().map(f64::from).collect()),
+            _ => CpuStorage::F32(v),
+        }
+    }
+
     pub fn copy_strided(&self, l: &Layout) -> CpuStorage {
         map_same!(self, v => strided_to_vec(v, l))
     }
@@ -196,7 +207,7 @@ impl CpuStorage {
         t: &CpuStorage,
         tl: &Layout,
         w: Option<(&CpuStorage, &Layout)>,
-        spec: &super::ClassLoss,
+        spec: &ClassLoss,
     ) -> (CpuStorage, CpuStorage) {
         loss::class_loss(self, l, t, tl, w, spec)
     }
@@ -210,7 +221,7 @@ impl CpuStorage {
         w: Option<(&CpuStorage, &Layout)>,
         g: &CpuStorage,
         gl: &Layout,
-        spec: &super::ClassLoss,
+        spec: &ClassLoss,
     ) -> CpuStorage {
         loss::class_loss_backward(self, l, t, tl, w, g, gl, spec)
     }

@@ -4,7 +4,7 @@
 //! so splitting them over threads never changes the result.
 use super::{CpuStorage, contiguous_slice};
 use crate::DType;
-use crate::backend::Pool2dGeom;
+use crate::backend::ops::Pool2dGeom;
 use crate::backend::threads::{PAR_THRESHOLD, for_each_block_mut};
 use crate::dtype::{Element, Float};
 use crate::layout::Layout;

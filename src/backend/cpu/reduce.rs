@@ -1,6 +1,6 @@
 //! Reductions over a set of dims: sum, max, min, argmax, argmin.
 use super::{CpuStorage, strided_to_vec};
-use crate::backend::ReduceOp;
+use crate::backend::ops::ReduceOp;
 use crate::backend::threads::maybe_par;
 use crate::dtype::Float;
 use crate::layout::Layout;

@@ -148,6 +148,8 @@ pub fn dropout(x: &Tensor, p: f64, training: bool) -> Tensor {
     if p == 1.0 {
         return x * 0.0;
     }
-    let keep = Tensor::rand(x.shape()).ge(p).to_dtype(x.float_dtype());
+    let keep = Tensor::rand_with(x.shape(), crate::DType::F32, x.device())
+        .ge(p)
+        .to_dtype(x.float_dtype());
     x * (keep / (1.0 - p))
 }
