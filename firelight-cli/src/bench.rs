@@ -68,7 +68,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         }
         let train_epoch_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
-        eval::evaluate(&model, &x_valid, &y_valid, 0);
+        eval::evaluate(&model, &x_valid, &y_valid, 0, firelight::Device::Cpu);
         rows.push(ModelTimes {
             model: name,
             train_examples: x_train.shape()[0],

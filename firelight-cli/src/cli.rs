@@ -51,6 +51,26 @@ pub enum DeviceKind {
     Gpu,
 }
 
+impl DeviceKind {
+    /// The device, or one line saying why the GPU cannot be used (no adapter, no driver,
+    /// or a build without the gpu feature).
+    pub fn open(self) -> crate::error::Result<firelight::Device> {
+        match self {
+            DeviceKind::Cpu => Ok(firelight::Device::Cpu),
+            DeviceKind::Gpu => {
+                firelight::Device::gpu(0).map_err(|e| crate::fail!("--device gpu: {e}"))
+            }
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceKind::Cpu => "cpu",
+            DeviceKind::Gpu => "gpu",
+        }
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
     Valid,
@@ -93,7 +113,7 @@ pub struct FitArgs {
     /// Folder holding mnist.pkl.gz or the four MNIST IDX files.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Device to train on.
+    /// Device to train on (gpu: the first GPU wgpu finds, in builds with the gpu feature).
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceKind,
     /// Threads that fetch batches [default: 0, in the training thread]; results do not depend on it.
@@ -131,6 +151,9 @@ pub struct EvalArgs {
     /// Folder holding mnist.pkl.gz or the four MNIST IDX files [default: the run's data].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Device to evaluate on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -147,6 +170,9 @@ pub struct PredictArgs {
     /// PNG or JPEG pictures of single digits, any size.
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
+    /// Device to run the model on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceKind,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

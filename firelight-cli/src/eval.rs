@@ -1,9 +1,9 @@
 //! `firelight eval`, and the evaluation pass that `fit` runs after every epoch.
 use std::path::PathBuf;
 
-use firelight::Tensor;
 use firelight::data::{DataLoader, TensorDataset};
 use firelight::nn::{Module, StateDict, functional as F};
+use firelight::{Device, Tensor};
 use serde::Serialize;
 
 use crate::cli::{EvalArgs, Split};
@@ -23,23 +23,37 @@ pub struct Evaluation {
     pub predictions: Vec<i64>,
 }
 
-/// Mean cross-entropy, accuracy and predictions of `model` on `(x, y)`, without autograd,
-/// with batches fetched on `workers` threads.
-pub fn evaluate(model: &dyn Module, x: &Tensor, y: &Tensor, workers: usize) -> Evaluation {
+/// Mean cross-entropy, accuracy and predictions of `model` (on `dev`) on `(x, y)`, without
+/// autograd, with batches fetched on `workers` threads. Results are read back once, at
+/// the end.
+pub fn evaluate(
+    model: &dyn Module,
+    x: &Tensor,
+    y: &Tensor,
+    workers: usize,
+    dev: Device,
+) -> Evaluation {
     let _g = firelight::no_grad();
     model.eval();
     let n = x.shape()[0];
-    let (mut loss_sum, mut predictions) = (0.0f64, Vec::with_capacity(n));
+    let mut loss_sum = Tensor::zeros(&[]).to(&dev);
+    let mut batches = Vec::new();
     let dl = DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
         .batch_size(EVAL_BATCH)
-        .num_workers(workers);
+        .num_workers(workers)
+        .map(move |(x, y)| (x.to(&dev), y.to(&dev)));
     for (xb, yb) in &dl {
         let out = model.forward(&xb);
         let m = yb.shape()[0] as f64;
-        loss_sum += f64::from(F::cross_entropy(&out, &yb).item::<f32>()) * m;
-        predictions.extend(out.argmax_dim(1, false).to_vec::<i64>());
+        loss_sum += F::cross_entropy(&out, &yb) * m;
+        batches.push(out.argmax_dim(1, false));
     }
     model.train();
+    let predictions = match batches.len() {
+        0 => Vec::new(),
+        _ => Tensor::cat(&batches.iter().collect::<Vec<_>>(), 0).to_vec::<i64>(),
+    };
+    let loss_sum = loss_sum.item::<f64>();
     let labels = y.to_vec::<i64>();
     let correct = predictions
         .iter()
@@ -81,7 +95,8 @@ pub fn run(a: EvalArgs) -> Result<()> {
                 )
             })?,
     };
-    let model = models::load(&model_name, &state, &checkpoint)?;
+    let dev = a.device.open()?;
+    let model = models::load(&model_name, &state, &checkpoint)?.to(&dev);
     let loaded = dataset::load(data.as_deref(), a.json)?;
     let m = &loaded.mnist;
     let (x, y, split) = match a.split {
@@ -89,7 +104,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         Split::Test => (&m.x_test, &m.y_test, "test"),
     };
     let (x, y) = (dataset::head(x, a.limit), dataset::head(y, a.limit));
-    let ev = evaluate(&model, &x, &y, 0);
+    let ev = evaluate(&model, &x, &y, 0, dev);
     let labels = y.to_vec::<i64>();
     let mut confusion = vec![vec![0u64; 10]; 10];
     for (&l, &p) in labels.iter().zip(&ev.predictions) {

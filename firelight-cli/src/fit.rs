@@ -1,12 +1,12 @@
 //! `firelight fit`: the tutorial's training loop with a run folder and `--resume`.
 use std::time::Instant;
 
-use firelight::Tensor;
 use firelight::data::{DataLoader, TensorDataset};
 use firelight::nn::{Module, functional as F};
 use firelight::optim::{Adam, AdamW, Optimizer, Sgd};
+use firelight::{Device, Tensor};
 
-use crate::cli::{DeviceKind, FitArgs, OptimizerKind};
+use crate::cli::{FitArgs, OptimizerKind};
 use crate::dataset;
 use crate::error::Result;
 use crate::eval;
@@ -16,11 +16,7 @@ use crate::plot;
 use crate::run_dir::{self, Config, EpochMetrics, TrainState};
 
 pub fn run(a: FitArgs) -> Result<()> {
-    if a.device == DeviceKind::Gpu {
-        return Err(fail!(
-            "this firelight was not built with GPU support; use --device cpu"
-        ));
-    }
+    let dev = a.device.open()?;
     let (dir, config) = match &a.resume {
         Some(dir) => (dir.clone(), resume_config(&a, dir)?),
         None => {
@@ -57,7 +53,7 @@ pub fn run(a: FitArgs) -> Result<()> {
     let y_valid = dataset::head(&m.y_valid, config.limit);
 
     firelight::manual_seed(config.seed);
-    let model = models::build(&config.model)?;
+    let model = models::build(&config.model)?.to(&dev);
     let mut opt = optimizer(&config, model.parameters());
     let mut history = Vec::new();
     if a.resume.is_some() {
@@ -111,29 +107,32 @@ pub fn run(a: FitArgs) -> Result<()> {
     let workers = config.workers as usize;
     for epoch in history.len() as u32..config.epochs {
         let start = Instant::now();
-        let train_dl = train_loader(&x_train, &y_train, &config, epoch);
+        let train_dl = train_loader(&x_train, &y_train, &config, epoch, dev);
         let mut progress = crate::progress::EpochProgress::new(
             format!("epoch {}/{}", epoch + 1, config.epochs),
             train_dl.len() as u64,
             a.json,
         );
         model.train();
-        let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+        // The loss adds up where the model runs: reading it back every batch would make
+        // a GPU wait for each step.
+        let mut loss_sum = Tensor::zeros(&[]).to(&dev);
+        let mut seen = 0usize;
         for (xb, yb) in &train_dl {
             let loss = F::cross_entropy(&model.forward(&xb), &yb);
             loss.backward();
             opt.step();
             opt.zero_grad();
             let n = yb.shape()[0];
-            loss_sum += f64::from(loss.item::<f32>()) * n as f64;
+            loss_sum += loss.detach() * n as f64;
             seen += n;
             progress.inc();
         }
         progress.finish();
-        let ev = eval::evaluate(&model, &x_valid, &y_valid, workers);
+        let ev = eval::evaluate(&model, &x_valid, &y_valid, workers, dev);
         let row = EpochMetrics {
             epoch: epoch + 1,
-            train_loss: loss_sum / seen.max(1) as f64,
+            train_loss: loss_sum.item::<f64>() / seen.max(1) as f64,
             valid_loss: ev.loss,
             valid_acc: ev.accuracy,
             seconds: start.elapsed().as_secs_f64(),
@@ -186,12 +185,21 @@ pub fn run(a: FitArgs) -> Result<()> {
 /// k the k-th order it draws, which a resumed run could only reach by replaying the epochs
 /// before; a fresh loader per epoch, seeded from the run's seed and the epoch, gives a
 /// resumed run the same orders as an uninterrupted one.
-fn train_loader(x: &Tensor, y: &Tensor, c: &Config, epoch: u32) -> DataLoader<(Tensor, Tensor)> {
+///
+/// Batches move to `dev` in the loader, as in the tutorial's `WrappedDataLoader`.
+fn train_loader(
+    x: &Tensor,
+    y: &Tensor,
+    c: &Config,
+    epoch: u32,
+    dev: Device,
+) -> DataLoader<(Tensor, Tensor)> {
     DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
         .batch_size(c.batch_size as usize)
         .shuffle(true)
         .seed(epoch_seed(c.seed, epoch))
         .num_workers(c.workers as usize)
+        .map(move |(x, y)| (x.to(&dev), y.to(&dev)))
 }
 
 /// The seed is spread by a large odd multiplier before the epoch is added, so that runs with
@@ -243,7 +251,7 @@ fn new_config(a: &FitArgs) -> Result<Config> {
         weight_decay,
         seed: a.seed.unwrap_or(0),
         data: a.data.clone().unwrap_or_default(),
-        device: "cpu".into(),
+        device: a.device.name().into(),
         workers: a.workers.unwrap_or(0),
         limit: a.limit,
     })
@@ -293,10 +301,12 @@ fn resume_config(a: &FitArgs, dir: &std::path::Path) -> Result<Config> {
     if let Some(e) = a.epochs {
         config.epochs = e;
     }
-    // Batches do not depend on the worker count, so a resumed run may use another.
+    // Batches do not depend on the worker count, so a resumed run may use another; the
+    // device may change too (the numbers then differ in the last digits).
     if let Some(w) = a.workers {
         config.workers = w;
     }
+    config.device = a.device.name().into();
     Ok(config)
 }
 
@@ -337,7 +347,7 @@ mod tests {
     fn order(seed: u64, epoch: u32, workers: u32) -> (usize, Vec<i64>) {
         let x = Tensor::zeros(&[10, 2]);
         let y = Tensor::arange(10);
-        let dl = train_loader(&x, &y, &config(seed, 3, workers), epoch);
+        let dl = train_loader(&x, &y, &config(seed, 3, workers), epoch, Device::Cpu);
         let labels = dl.iter().flat_map(|(_, yb)| yb.to_vec::<i64>()).collect();
         (dl.len(), labels)
     }

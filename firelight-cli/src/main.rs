@@ -20,6 +20,13 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // Mesa's Vulkan device-select layer prints a warning line on machines without a
+    // desktop session; we order adapters ourselves, so it is turned off (before any
+    // thread starts, so setting the variable is sound).
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: no other thread exists yet to read the environment concurrently.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),

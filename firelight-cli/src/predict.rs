@@ -27,8 +27,9 @@ pub fn run(a: PredictArgs) -> Result<()> {
             run_dir::MODEL
         ));
     }
+    let dev = a.device.open()?;
     let state = StateDict::load(&checkpoint)?;
-    let model = models::load(&config.model, &state, &checkpoint)?;
+    let model = models::load(&config.model, &state, &checkpoint)?.to(&dev);
     model.eval();
     // Every picture is read before any is classified, so a bad one fails the command early.
     let mut inputs = Vec::with_capacity(a.images.len() * 784);
@@ -36,7 +37,7 @@ pub fn run(a: PredictArgs) -> Result<()> {
         let gray = image_io::read_gray(path)?;
         inputs.extend(image_io::to_mnist(&gray, path)?);
     }
-    let x = Tensor::from_vec(inputs, &[a.images.len(), 784]);
+    let x = Tensor::from_vec(inputs, &[a.images.len(), 784]).to(&dev);
     let probs = {
         let _g = firelight::no_grad();
         F::softmax(&model.forward(&x), 1).to_vec::<f32>()

@@ -396,7 +396,13 @@ impl Core {
                         tensors: ps
                             .tensors
                             .iter()
-                            .map(|(k, t)| (k.clone(), t.to_dtype(p.dtype()).deep_clone()))
+                            // As PyTorch: state follows its parameter's dtype and device.
+                            .map(|(k, t)| {
+                                (
+                                    k.clone(),
+                                    t.to_dtype(p.dtype()).to(&p.device()).deep_clone(),
+                                )
+                            })
                             .collect(),
                         scalars: ps.scalars.clone(),
                     },
