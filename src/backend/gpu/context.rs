@@ -13,6 +13,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 const MAX_LAUNCHES: usize = 512;
 /// The parameter arena, in bytes.
 const ARENA_BYTES: usize = 1 << 20;
+/// Submits the host may run ahead of the GPU before it waits for the oldest: the queue
+/// (and the staging memory of uploads waiting in it) stays bounded when the device is
+/// slower than the host, as a software rasteriser is.
+const MAX_IN_FLIGHT: usize = 16;
 
 /// A compiled compute pipeline and its bind group layout.
 pub(crate) struct Kernel {
@@ -29,6 +33,8 @@ struct Batch {
     /// Buffers dropped while the batch may still use them: pooled after the submit, so a
     /// host write (which the queue runs before the batch) can never reach them early.
     released: Vec<wgpu::Buffer>,
+    /// Submits not known to be finished, oldest first.
+    in_flight: std::collections::VecDeque<wgpu::SubmissionIndex>,
 }
 
 /// One opened GPU: the wgpu device and everything kernels share on it.
@@ -45,8 +51,9 @@ pub(crate) struct Gpu {
     pub(super) pool: Mutex<Pool>,
     batch: Mutex<Batch>,
     arena: wgpu::Buffer,
-    /// Error codes kernels raise (an index out of range); see [`Gpu::read`].
-    pub flags: wgpu::Buffer,
+    /// Error codes kernels raise (an index out of range), one buffer per host thread, so
+    /// that a thread's read-back reports its own kernels' errors; see [`Gpu::read`].
+    flags: Mutex<HashMap<std::thread::ThreadId, Arc<wgpu::Buffer>>>,
 }
 
 /// The adapters wgpu found, in the order `Device::Gpu(i)` numbers them, with why any
@@ -165,12 +172,6 @@ impl Gpu {
             usage: storage,
             mapped_at_creation: false,
         });
-        let flags = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("error flags"),
-            size: 16,
-            usage: storage,
-            mapped_at_creation: false,
-        });
         Ok(Gpu {
             index,
             name: describe(adapter),
@@ -185,10 +186,31 @@ impl Gpu {
                 params: Vec::new(),
                 launches: 0,
                 released: Vec::new(),
+                in_flight: Default::default(),
             }),
             arena,
-            flags,
+            flags: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// This thread's error flags (zeroed when made: wgpu clears new buffers).
+    pub fn flags(&self) -> Arc<wgpu::Buffer> {
+        let id = std::thread::current().id();
+        self.flags
+            .lock()
+            .unwrap()
+            .entry(id)
+            .or_insert_with(|| {
+                Arc::new(self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("error flags"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                }))
+            })
+            .clone()
     }
 
     /// The kernel named `key`, compiled from `source()` (after the shared prelude) the
@@ -298,7 +320,15 @@ impl Gpu {
             self.queue
                 .write_buffer(&self.arena, 0, words_as_bytes(&b.params));
         }
-        self.queue.submit([encoder.finish()]);
+        let index = self.queue.submit([encoder.finish()]);
+        b.in_flight.push_back(index);
+        if b.in_flight.len() > MAX_IN_FLIGHT {
+            let oldest = b.in_flight.pop_front().expect("more than the bound");
+            let _ = self.device.poll(wgpu::PollType::Wait {
+                submission_index: Some(oldest),
+                timeout: None,
+            });
+        }
         b.params.clear();
         b.launches = 0;
         let released = std::mem::take(&mut b.released);
@@ -340,6 +370,7 @@ impl Gpu {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let flags = self.flags();
         {
             let mut b = self.batch.lock().unwrap();
             let device = &self.device;
@@ -349,8 +380,8 @@ impl Gpu {
             if n > 0 {
                 enc.copy_buffer_to_buffer(src, offset, &staging, 0, n);
             }
-            enc.copy_buffer_to_buffer(&self.flags, 0, &staging, n, flag_bytes);
-            enc.clear_buffer(&self.flags, 0, None);
+            enc.copy_buffer_to_buffer(&flags, 0, &staging, n, flag_bytes);
+            enc.clear_buffer(&flags, 0, None);
             self.submit(&mut b);
         }
         let slice = staging.slice(..);

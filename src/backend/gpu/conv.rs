@@ -4,7 +4,7 @@
 //! no atomics); the weight gradient multiplies the output gradient by the patches, summed
 //! over the batch inside the product kernel.
 use super::kernels::{MAIN_1D, Params};
-use super::matmul::{Dims, Operand, matmul};
+use super::matmul::{Dims, Operand, matmul, split_r};
 use super::{GpuStorage, launch, row_major};
 use crate::DType;
 use crate::backend::ops::{BinaryOp, Conv2dGeom, ReduceOp};
@@ -185,8 +185,9 @@ pub(crate) fn conv2d_weight_grad_unfolded(
     let (gd, go) = row_major(gy, l, &mut keep);
     let out = gy.empty_like(g.o * ck, DType::F32, "conv2d backward");
     for gi in 0..g.groups {
-        // dW[gi] = sum over images of gy[img, gi] [og, len] @ cols[img, gi]^T [len, ck].
-        matmul(
+        // dW[gi] = sum over images of gy[img, gi] [og, len] @ cols[img, gi]^T [len, ck]; the
+        // images are the outer sum, split so that the GPU works on many at once.
+        split_r(
             Operand {
                 s: gd,
                 offset: go + gi * og * len,
@@ -197,7 +198,8 @@ pub(crate) fn conv2d_weight_grad_unfolded(
                 offset: gi * ck * len,
                 strides: [0, g.groups * ck * len, 1, len],
             },
-            (&out, gi * og * ck, [0, ck, 1]),
+            &out,
+            gi * og * ck,
             Dims {
                 batch: 1,
                 r: g.n,
@@ -205,7 +207,6 @@ pub(crate) fn conv2d_weight_grad_unfolded(
                 n: ck,
                 k: len,
             },
-            false,
         );
     }
     out

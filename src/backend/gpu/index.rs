@@ -65,7 +65,7 @@ impl GpuStorage {
             &format!("gather:{ty}"),
             source,
             p,
-            &[index.raw(), self.raw(), out.raw(), &gpu.flags],
+            &[index.raw(), self.raw(), out.raw(), &gpu.flags()],
         );
         out
     }
@@ -147,7 +147,7 @@ impl GpuStorage {
             &format!("scatter_add:{ty}"),
             source,
             p,
-            &[index.raw(), src.raw(), out.raw(), &gpu.flags],
+            &[index.raw(), src.raw(), out.raw(), &gpu.flags()],
         );
         out
     }
@@ -208,7 +208,7 @@ impl GpuStorage {
             &format!("index_select:{ty}"),
             source,
             p,
-            &[index.raw(), self.raw(), out.raw(), &gpu.flags],
+            &[index.raw(), self.raw(), out.raw(), &gpu.flags()],
         );
         out
     }
@@ -273,7 +273,7 @@ impl GpuStorage {
             &format!("index_add:{ty}"),
             source,
             p,
-            &[index.raw(), src.raw(), out.raw(), &gpu.flags],
+            &[index.raw(), src.raw(), out.raw(), &gpu.flags()],
         );
         out
     }

@@ -155,7 +155,7 @@ impl GpuStorage {
             "class_loss",
             source,
             p,
-            &[x.raw(), t.raw(), wbuf, loss.raw(), &gpu.flags, mass.raw()],
+            &[x.raw(), t.raw(), wbuf, loss.raw(), &gpu.flags(), mass.raw()],
         );
         (loss, mass)
     }
@@ -222,7 +222,7 @@ impl GpuStorage {
             "class_loss_backward",
             source,
             p,
-            &[x.raw(), t.raw(), wbuf, out.raw(), &gpu.flags, g.raw()],
+            &[x.raw(), t.raw(), wbuf, out.raw(), &gpu.flags(), g.raw()],
         );
         out
     }

@@ -3,7 +3,7 @@
 //! the arg versions break ties by the lowest index and let NaN win, as the CPU does, so
 //! their results do not depend on the order threads meet the elements.
 use super::GpuStorage;
-use super::kernels::{Params, WG, grid, wgsl_type};
+use super::kernels::{MAIN_1D, Params, WG, grid, wgsl_type};
 use crate::DType;
 use crate::backend::ops::ReduceOp;
 use crate::layout::Layout;
@@ -145,6 +145,39 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u
     )
 }
 
+/// One thread per output folding its elements in order: for short reductions, where a
+/// workgroup per output would leave most of its threads idle.
+fn serial_source(f: &Fold, in_ty: &str, out_ty: &str) -> String {
+    let Fold {
+        acc,
+        init,
+        merge,
+        result,
+        ..
+    } = f;
+    format!(
+        "@group(0) @binding(1) var<storage, read> X: array<{in_ty}>;
+@group(0) @binding(2) var<storage, read_write> Y: array<{out_ty}>;
+{MAIN_1D}
+    let red = P[1];
+    let len = P[3];
+    let base = strided(i, 0u);
+    var acc: {acc} = {init};
+    var ai = 0xffffffffu;
+    for (var r = 0u; r < len; r++) {{
+        let v = {acc}(X[base + strided_at(red, r, 0u)]);
+        let vi = r;
+        {merge}
+    }}
+    Y[i] = {result};
+}}
+"
+    )
+}
+
+/// Reductions this short run a thread per output.
+const SERIAL_LEN: usize = 64;
+
 /// Reduces `x` (laid out by `l`) over `dims`, `chunks` workgroups per output.
 fn run(x: &GpuStorage, l: &Layout, dims: &[usize], op: ReduceOp, chunks: usize) -> GpuStorage {
     let f = fold(op, x.dtype);
@@ -163,8 +196,14 @@ fn run(x: &GpuStorage, l: &Layout, dims: &[usize], op: ReduceOp, chunks: usize) 
     p.0[3] = u32::try_from(len).expect("reduced length fits the kernels' 32-bit indices");
     let in_ty = wgsl_type(x.dtype, "reduce");
     let out_ty = wgsl_type(f.out, "reduce");
-    let key = format!("reduce:{op:?}:{in_ty}");
     let gpu = x.gpu();
+    if chunks == 1 && len <= SERIAL_LEN {
+        let key = format!("reduce_serial:{op:?}:{in_ty}");
+        let k = gpu.kernel(&key, || serial_source(&f, in_ty, out_ty));
+        gpu.launch(&k, &p.0, &[x.raw(), out.raw()], grid(outer));
+        return out;
+    }
+    let key = format!("reduce:{op:?}:{in_ty}");
     let k = gpu.kernel(&key, || source(&f, in_ty, out_ty));
     gpu.launch(&k, &p.0, &[x.raw(), out.raw()], grid(outer * chunks * WG));
     out
