@@ -8,7 +8,10 @@ fn the_cpu_is_the_default_and_moving_to_it_keeps_the_handle() {
     assert_eq!(x.device(), Device::Cpu);
     assert_eq!(Device::default(), Device::Cpu);
     let y = x.to(&Device::Cpu);
-    assert!(y.requires_grad() && y.is_leaf(), "the same tensor, not a copy");
+    assert!(
+        y.requires_grad() && y.is_leaf(),
+        "the same tensor, not a copy"
+    );
     assert_eq!(format!("{}", Tensor::ones(&[2])), "tensor([1., 1.])");
     assert_eq!(Device::Gpu(3).to_string(), "gpu:3");
 }

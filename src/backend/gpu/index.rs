@@ -19,6 +19,31 @@ fn check_index(index: &GpuStorage, op: &str) {
     );
 }
 
+/// The bindings every indexing kernel has: the int64 indices, the values (`name`), the
+/// output, and the error flags; then `main`'s opening.
+fn header(ty: &str, name: &str) -> String {
+    format!(
+        "@group(0) @binding(1) var<storage, read> IDX: array<i64>;
+@group(0) @binding(2) var<storage, read> {name}: array<{ty}>;
+@group(0) @binding(3) var<storage, read_write> Y: array<{ty}>;
+{}{MAIN_1D}",
+        flags_binding(4)
+    )
+}
+
+/// Launches an indexing kernel over `p`'s threads with [`header`]'s bindings.
+fn run(key: &str, body: &str, ty: &str, name: &str, p: Params, bufs: [&GpuStorage; 3]) {
+    let gpu = bufs[2].gpu();
+    let [index, values, out] = bufs;
+    launch(
+        gpu,
+        &format!("{key}:{ty}"),
+        || format!("{}{body}}}\n", header(ty, name)),
+        p,
+        &[index.raw(), values.raw(), out.raw(), &gpu.flags()],
+    );
+}
+
 fn zero_for(src: &GpuStorage) -> &'static str {
     match src.dtype {
         DType::F32 => "0.0",
@@ -42,31 +67,16 @@ impl GpuStorage {
                 &il.shape,
                 &[(&il.strides, il.offset), (&xs, l.offset), (&os, 0)],
             );
-        let source = || {
-            format!(
-                "@group(0) @binding(1) var<storage, read> IDX: array<i64>;
-@group(0) @binding(2) var<storage, read> X: array<{ty}>;
-@group(0) @binding(3) var<storage, read_write> Y: array<{ty}>;
-{}{MAIN_1D}
-    let j = IDX[strided(i, 0u)];
+        let body = format!(
+            "    let j = IDX[strided(i, 0u)];
     if (j < 0li || j >= i64(scalar_u32(0u))) {{
         flag_error({FLAG_GATHER}u);
         return;
     }}
     Y[strided(i, 2u)] = X[strided(i, 1u) + u32(j) * scalar_u32(1u)];
-}}
-",
-                flags_binding(4)
-            )
-        };
-        let gpu = self.gpu();
-        launch(
-            gpu,
-            &format!("gather:{ty}"),
-            source,
-            p,
-            &[index.raw(), self.raw(), out.raw(), &gpu.flags()],
+"
         );
+        run("gather", &body, ty, "X", p, [index, self, &out]);
         out
     }
 
@@ -96,13 +106,8 @@ impl GpuStorage {
         }
         p.push(il.offset);
         p.push(sl.offset);
-        let source = || {
-            format!(
-                "@group(0) @binding(1) var<storage, read> IDX: array<i64>;
-@group(0) @binding(2) var<storage, read> SRC: array<{ty}>;
-@group(0) @binding(3) var<storage, read_write> Y: array<{ty}>;
-{}{MAIN_1D}
-    let rank = P[5];
+        let body = format!(
+            "    let rank = P[5];
     let dim = P[6];
     var rem = i;
     var ib = P[7u + 4u * rank];
@@ -136,19 +141,9 @@ impl GpuStorage {
         }}
     }}
     Y[i] = acc;
-}}
-",
-                flags_binding(4)
-            )
-        };
-        let gpu = src.gpu();
-        launch(
-            gpu,
-            &format!("scatter_add:{ty}"),
-            source,
-            p,
-            &[index.raw(), src.raw(), out.raw(), &gpu.flags()],
+"
         );
+        run("scatter_add", &body, ty, "SRC", p, [index, src, &out]);
         out
     }
 
@@ -181,14 +176,8 @@ impl GpuStorage {
         p.push(iblock);
         p.push(inner.max(1));
         p.push(j.max(1));
-        let words = p.0.len();
-        let source = || {
-            format!(
-                "@group(0) @binding(1) var<storage, read> IDX: array<i64>;
-@group(0) @binding(2) var<storage, read> X: array<{ty}>;
-@group(0) @binding(3) var<storage, read_write> Y: array<{ty}>;
-{}{MAIN_1D}
-    let n = arrayLength(&P);
+        let body = format!(
+            "    let n = arrayLength(&P);
     let row = (i / P[n - 2u]) % P[n - 1u];
     let k = IDX[strided_at(P[n - 3u], row, 0u)];
     if (k < 0li || k >= i64(scalar_u32(0u))) {{
@@ -196,20 +185,9 @@ impl GpuStorage {
         return;
     }}
     Y[strided(i, 1u)] = X[strided(i, 0u) + u32(k) * scalar_u32(1u)];
-}}
-",
-                flags_binding(4)
-            )
-        };
-        debug_assert!(words >= 3);
-        let gpu = self.gpu();
-        launch(
-            gpu,
-            &format!("index_select:{ty}"),
-            source,
-            p,
-            &[index.raw(), self.raw(), out.raw(), &gpu.flags()],
+"
         );
+        run("index_select", &body, ty, "X", p, [index, self, &out]);
         out
     }
 
@@ -242,13 +220,8 @@ impl GpuStorage {
         p.push(iblock);
         p.push(inner.max(1));
         p.push(j);
-        let source = || {
-            format!(
-                "@group(0) @binding(1) var<storage, read> IDX: array<i64>;
-@group(0) @binding(2) var<storage, read> SRC: array<{ty}>;
-@group(0) @binding(3) var<storage, read_write> Y: array<{ty}>;
-{}{MAIN_1D}
-    let n = arrayLength(&P);
+        let body = format!(
+            "    let n = arrayLength(&P);
     let size = scalar_u32(0u);
     let want = (i / P[n - 2u]) % size;
     let base = strided(i, 0u);
@@ -262,19 +235,9 @@ impl GpuStorage {
         }}
     }}
     Y[strided(i, 1u)] = acc;
-}}
-",
-                flags_binding(4)
-            )
-        };
-        let gpu = src.gpu();
-        launch(
-            gpu,
-            &format!("index_add:{ty}"),
-            source,
-            p,
-            &[index.raw(), src.raw(), out.raw(), &gpu.flags()],
+"
         );
+        run("index_add", &body, ty, "SRC", p, [index, src, &out]);
         out
     }
 }

@@ -59,7 +59,11 @@ pub(super) fn split_r(a: Operand, b: Operand, c: &GpuStorage, c_offset: usize, d
         false,
         d.r,
     );
-    let sum = partial.reduce(&Layout::contiguous(&[parts, d.m * d.n]), &[0], crate::backend::ops::ReduceOp::Sum);
+    let sum = partial.reduce(
+        &Layout::contiguous(&[parts, d.m * d.n]),
+        &[0],
+        crate::backend::ops::ReduceOp::Sum,
+    );
     let src = Layout::contiguous(&[d.m * d.n]);
     let dst = Layout {
         shape: vec![d.m * d.n].into(),
