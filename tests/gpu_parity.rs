@@ -742,3 +742,50 @@ fn a_hidden_driver_gives_a_clear_error_and_the_cpu() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_data_set_on_the_gpu_gives_gpu_batches() {
+    use firelight::data::{DataLoader, TensorDataset};
+    let Some(dev) = gpu() else { return };
+    let x = t(&[10, 3], 90);
+    let y = Tensor::arange(10);
+    let dl = |x: &Tensor, y: &Tensor| {
+        DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+            .batch_size(4)
+            .shuffle(true)
+            .seed(1)
+    };
+    let on_cpu: Vec<(Tensor, Tensor)> = dl(&x, &y).iter().collect();
+    let on_gpu: Vec<(Tensor, Tensor)> = dl(&x.to(&dev), &y.to(&dev)).iter().collect();
+    assert_eq!(on_cpu.len(), on_gpu.len());
+    for ((cx, cy), (gx, gy)) in on_cpu.iter().zip(&on_gpu) {
+        close("batch inputs", cx, gx);
+        close("batch labels", cy, gy);
+    }
+}
+
+#[test]
+fn batch_norm_trains_and_keeps_its_running_statistics_on_the_gpu() {
+    use firelight::nn::{BatchNorm2d, Module};
+    let Some(dev) = gpu() else { return };
+    let (cpu_bn, gpu_bn) = (BatchNorm2d::new(3), BatchNorm2d::new(3).to(&dev));
+    let x = t(&[4, 3, 5, 6], 91);
+    grads("batch_norm2d, training", dev, vec![x.clone()], |x| {
+        if x[0].device().is_gpu() {
+            gpu_bn.forward(&x[0])
+        } else {
+            cpu_bn.forward(&x[0])
+        }
+    });
+    close("running mean", cpu_bn.running_mean(), gpu_bn.running_mean());
+    close("running var", cpu_bn.running_var(), gpu_bn.running_var());
+    let state = |m: &BatchNorm2d| m.state_dict().get("num_batches_tracked").unwrap().clone();
+    close("num_batches_tracked", &state(&cpu_bn), &state(&gpu_bn));
+    cpu_bn.eval();
+    gpu_bn.eval();
+    close(
+        "batch_norm2d, eval",
+        &cpu_bn.forward(&x),
+        &gpu_bn.forward(&x.to(&dev)),
+    );
+}

@@ -220,9 +220,10 @@ impl<T: Tensors> Dataset for TensorDataset<T> {
         } else {
             let idx: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
             let idx = Tensor::from_vec(idx, &[indices.len()]);
+            // Tensors may live on a GPU (a data set moved there whole): the indices follow.
             self.tensors
                 .iter()
-                .map(|t| t.index_select(0, &idx))
+                .map(|t| t.index_select(0, &idx.to(&t.device())))
                 .collect()
         };
         T::from_tensors(picked)
