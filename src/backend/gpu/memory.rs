@@ -3,6 +3,10 @@
 use super::context::Gpu;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Buffers created (not taken from the pool) since the process started, on every GPU.
+pub(crate) static CREATED: AtomicUsize = AtomicUsize::new(0);
 
 /// Freed buffers by their (rounded) size.
 #[derive(Default)]
@@ -41,6 +45,7 @@ impl GpuBuffer {
         let size = size_class(bytes);
         let pooled = gpu.pool.lock().unwrap().take(size);
         let raw = pooled.unwrap_or_else(|| {
+            CREATED.fetch_add(1, Ordering::Relaxed);
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: None,
                 size,
@@ -71,7 +76,50 @@ impl Drop for GpuBuffer {
 
 #[cfg(test)]
 mod tests {
-    use super::size_class;
+    use super::{CREATED, size_class};
+    use crate::nn::{Conv2d, Linear, Module, ReLU, Sequential, functional as F};
+    use crate::optim::{Optimizer, Sgd};
+    use crate::{Device, Tensor};
+    use std::sync::atomic::Ordering;
+
+    /// After a few warm-up steps, a training step takes every buffer from the pool.
+    #[test]
+    fn a_steady_training_step_creates_no_buffers() {
+        let dev = match Device::gpu(0) {
+            Ok(d) => d,
+            Err(e) if std::env::var("FIRELIGHT_REQUIRE_GPU").as_deref() == Ok("1") => {
+                panic!("FIRELIGHT_REQUIRE_GPU=1 but no GPU: {e}")
+            }
+            Err(e) => return eprintln!("skipping: {e}"),
+        };
+        let model = Sequential::new()
+            .add(Conv2d::new(1, 4, 3).stride(2).padding(1))
+            .add(ReLU)
+            .add(crate::nn::Flatten::new())
+            .add(Linear::new(4 * 14 * 14, 10))
+            .to(&dev);
+        let mut opt = Sgd::new(model.parameters(), 0.1).momentum(0.9);
+        let x = Tensor::rand(&[8, 1, 28, 28]).to(&dev);
+        let y = Tensor::randint(0, 10, &[8]).to(&dev);
+        let mut step = || {
+            let loss = F::cross_entropy(&model.forward(&x), &y);
+            loss.backward();
+            opt.step();
+            opt.zero_grad();
+            loss
+        };
+        for _ in 0..40 {
+            step();
+        }
+        step().item::<f32>();
+        let before = CREATED.load(Ordering::Relaxed);
+        for _ in 0..20 {
+            step();
+        }
+        step().item::<f32>();
+        let made = CREATED.load(Ordering::Relaxed) - before;
+        assert_eq!(made, 0, "{made} buffers created in 21 steady steps");
+    }
 
     #[test]
     fn size_classes_leave_at_most_a_quarter_spare() {
