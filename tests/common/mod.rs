@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod limited;
+pub use limited::*;
+
 /// A fresh folder under the system temp dir, removed when dropped.
 pub struct TempDir(PathBuf);
 
