@@ -9,9 +9,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TempDir, gzip, in_limited_child, within};
+use common::{TempDir, gzip, idx_bytes, in_limited_child, within};
 use firelight::datasets::Mnist;
-use firelight::io::{PickleValue, load_pickle, load_pickle_gz, parse_pickle, pickle};
+use firelight::io::{PickleValue, load_idx, load_pickle, load_pickle_gz, parse_pickle, pickle};
+use firelight::nn::StateDict;
 
 /// 1 GiB, in the MiB that `in_limited_child` takes.
 const GIB: u64 = 1024;
@@ -258,4 +259,60 @@ fn shared_values_cannot_nest_past_the_depth_limit() {
     chain(&mut bytes, 1, Some(0));
     bytes.extend(b"0(h\x00h\x01t.");
     pickle_err(&bytes, &["nested deeper than 200 levels"]);
+}
+
+#[test]
+fn shapes_whose_strides_overflow_are_refused() {
+    // Cause 9: [0, 2^64-1, 2^64-1] holds no element, but its strides overflow.
+    let dir = TempDir::new("shapes");
+    let header = format!(
+        r#"{{"x":{{"dtype":"F32","shape":[0,{m},{m}],"data_offsets":[0,0]}}}}"#,
+        m = u64::MAX
+    );
+    let mut st = (header.len() as u64).to_le_bytes().to_vec();
+    st.extend(header.as_bytes());
+    let path = dir.file("x.safetensors", &st);
+    let e = StateDict::load(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("x.safetensors") && e.contains("tensor \"x\"") && e.contains("too large"),
+        "{e}"
+    );
+
+    // The same shape as a numpy array in a pickle, and as IDX sizes.
+    let mut p = b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R(K\x01(K\x00".to_vec();
+    p.extend(b"\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f".repeat(2));
+    p.extend(b"tcnumpy\ndtype\nU\x02f4K\x00K\x01\x87R(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89C\x00tb.");
+    pickle_err(
+        &p,
+        &["shape [0, 9223372036854775807, 9223372036854775807] overflows"],
+    );
+    let idx = idx_bytes(8, &[0, u32::MAX, u32::MAX, u32::MAX], &[]);
+    let path = dir.file("zero-idx4-ubyte", &idx);
+    let e = load_idx(&path).unwrap_err().to_string();
+    assert!(e.contains("more data than fits in memory"), "{e}");
+}
+
+#[test]
+fn state_dicts_of_many_tensors_load_in_linear_time() {
+    // Cause 6: 30,000 tensors with the order metadata took more than 10 s.
+    in_limited_child(
+        "state_dicts_of_many_tensors_load_in_linear_time",
+        GIB,
+        || {
+            let mut sd = StateDict::new();
+            for i in (0..30_000).rev() {
+                sd.insert(
+                    format!("t{i}"),
+                    firelight::Tensor::from_vec(vec![i as f32], &[1]),
+                );
+            }
+            let dir = TempDir::new("many-tensors");
+            let path = dir.path().join("many.safetensors");
+            sd.save(&path).unwrap();
+            let back = within(SECONDS, "30,000 tensors", || StateDict::load(&path)).unwrap();
+            assert_eq!(back.len(), 30_000);
+            assert_eq!(back.keys()[..3], ["t29999", "t29998", "t29997"]);
+            assert_eq!(back.get("t7").unwrap().to_vec::<f32>(), [7.0]);
+        },
+    );
 }
