@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod limited;
+#[allow(unused_imports)] // not every test crate runs children
 pub use limited::*;
 
 /// A fresh folder under the system temp dir, removed when dropped.
