@@ -39,12 +39,30 @@ pub fn read_gray(path: &Path) -> Result<Gray> {
     let unreadable =
         |e: &dyn std::fmt::Display| fail!("cannot decode image {}: {e}", path.display());
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        decode_png(&bytes).map_err(|e| unreadable(&e))
+        guarded("PNG", || decode_png(&bytes)).map_err(|e| unreadable(&e))
     } else if bytes.starts_with(&[0xFF, 0xD8]) {
-        decode_jpeg(&bytes).map_err(|e| unreadable(&e))
+        guarded("JPEG", || decode_jpeg(&bytes)).map_err(|e| unreadable(&e))
     } else {
         Err(fail!("{} is not a PNG or JPEG image", path.display()))
     }
+}
+
+/// Runs a decoder from another crate, turning a panic of its own into an error: a picture
+/// must not take the command down. (png 0.17 panics on a palette that is not whole RGB
+/// entries or has more than 256, image-rs/image-png#694; `decode_png` refuses those first,
+/// with its own message.)
+fn guarded(
+    format: &str,
+    decode: impl FnOnce() -> std::result::Result<Gray, String>,
+) -> std::result::Result<Gray, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        Err(format!("the {format} decoder failed on it ({msg})"))
+    })
 }
 
 fn luma(r: u8, g: u8, b: u8) -> f32 {
@@ -65,6 +83,14 @@ fn decode_png(bytes: &[u8]) -> std::result::Result<Gray, String> {
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
     let (width, height) = reader.info().size();
     check_size(width.into(), height.into())?;
+    if let Some(palette) = &reader.info().palette
+        && (palette.len() % 3 != 0 || palette.len() > 3 * 256)
+    {
+        return Err(format!(
+            "its palette (PLTE) has {} bytes, not whole RGB entries of at most 256 colours",
+            palette.len()
+        ));
+    }
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
     let data = &buf[..info.buffer_size()];

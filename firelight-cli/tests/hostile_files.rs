@@ -152,6 +152,35 @@ fn pictures_larger_than_the_limit_are_refused_before_decoding() {
     }
 }
 
+#[test]
+fn a_palette_of_broken_entries_is_an_error_not_a_panic() {
+    // Found by the fuzzer: png 0.17 panics on a PLTE chunk that is not whole RGB triples
+    // (image-rs/image-png#694). A 1x1 picture with a palette of 4 bytes.
+    let tmp = tempfile::tempdir().unwrap();
+    let (_data, run) = one_epoch_run(tmp.path());
+    let mut bytes = Vec::new();
+    let mut enc = png::Encoder::new(&mut bytes, 1, 1);
+    enc.set_color(png::ColorType::Indexed);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_palette(vec![0, 0, 0, 255, 255, 255]);
+    enc.write_header().unwrap().write_image_data(&[1]).unwrap();
+    let plte = bytes.windows(4).position(|w| w == b"PLTE").unwrap() - 4;
+    assert_eq!(bytes[plte..plte + 4], 6u32.to_be_bytes());
+    // Cut the palette to 4 bytes and mend the chunk's length and CRC.
+    bytes.drain(plte + 12..plte + 14);
+    bytes[plte..plte + 4].copy_from_slice(&4u32.to_be_bytes());
+    let crc = crc32(&bytes[plte + 4..plte + 12]);
+    bytes[plte + 12..plte + 16].copy_from_slice(&crc.to_be_bytes());
+    let path = tmp.path().join("palette.png");
+    std::fs::write(&path, bytes).unwrap();
+    let line = fails_within_limits(&["predict", "--run", s(&run), s(&path)]);
+    assert!(
+        line.contains("palette.png")
+            && line.contains("palette (PLTE) has 4 bytes, not whole RGB entries"),
+        "{line}"
+    );
+}
+
 /// The names in `dir` that look like a write's temporary.
 fn temporaries(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)

@@ -13,7 +13,7 @@
 //! Reading is bounded whatever the bytes say: a value the pickle refers to many times
 //! through its memo is held once and shared (as Python holds it), so a small file cannot
 //! expand into a large tree, and every structure has a cap ([`MAX_VALUES`], [`MAX_MARKS`],
-//! [`MAX_DEPTH`], [`MAX_OPCODES`], [`MAX_DATA_BYTES`], [`MAX_COPIED_BYTES`]) whose error
+//! [`MAX_DEPTH`], [`MAX_OPCODES`], [`MAX_DATA_BYTES`], [`COPY_ALLOWANCE_BYTES`]) whose error
 //! names it. Memory stays proportional to the data the file really holds.
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -47,10 +47,11 @@ pub const MAX_OPCODES: u64 = 1 << 25;
 /// 4 GiB, against the tutorial's 0.22 GB.
 pub const MAX_DATA_BYTES: u64 = 1 << 32;
 
-/// Most bytes the reader may make beyond what it read: encoding a string to bytes, or a
-/// second copy of a buffer that two numpy arrays share, count here. The cap is the bytes
-/// read so far plus this many, so derived data never outgrows the file's own.
-pub const MAX_COPIED_BYTES: u64 = 1 << 20;
+/// What copies may add to the data read: the bytes the reader makes from data it already
+/// holds (a string encoded to bytes, a second copy of a buffer two numpy arrays share) may
+/// total the payload bytes read so far plus this many, so derived data never outgrows the
+/// file's own.
+pub const COPY_ALLOWANCE_BYTES: u64 = 1 << 20;
 
 /// A value read from a pickle.
 ///

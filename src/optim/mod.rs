@@ -374,13 +374,10 @@ impl Core {
             }
         }
         let params: Vec<&Tensor> = self.groups.iter().flat_map(|g| &g.params).collect();
-        // The saved group of each parameter, numbered across groups as the state is.
-        let group_of: Vec<usize> = saved
-            .param_groups
-            .iter()
-            .enumerate()
-            .flat_map(|(g, sg)| std::iter::repeat_n(g, sg.num_params.min(params.len())))
-            .take(params.len())
+        // The group of each parameter, numbered across groups as the state is; a state
+        // whose groups are laid out otherwise has been refused above.
+        let group_of: Vec<usize> = (self.groups.iter().enumerate())
+            .flat_map(|(g, group)| std::iter::repeat_n(g, group.params.len()))
             .collect();
         for (&i, ps) in &saved.state {
             let Some(p) = params.get(i) else {
@@ -414,10 +411,10 @@ impl Core {
                     errors.push(format!("parameter {i}: state value {name:?} is {v}"));
                 }
             }
-            if let Some(&g) = group_of.get(i)
+            if let Some(group) = saved.param_groups.get(group_of[i])
                 && !ps.is_empty()
             {
-                let problems = (spec.check_state)(ps, &saved.param_groups[g].options);
+                let problems = (spec.check_state)(ps, &group.options);
                 errors.extend(problems.into_iter().map(|m| format!("parameter {i}: {m}")));
             }
         }

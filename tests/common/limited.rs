@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 pub struct Finished {
     /// `None` when the deadline killed it.
     pub status: Option<ExitStatus>,
+    /// What it printed on each stream.
     pub stdout: String,
     pub stderr: String,
+    /// From the start to the end or the kill.
     pub elapsed: Duration,
 }
 

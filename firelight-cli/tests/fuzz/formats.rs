@@ -32,6 +32,7 @@ fn mix(
 
 // ----- IDX -----
 
+/// An IDX mutant: header fields or bytes edited, gzipped now and then.
 pub fn idx(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
     let data = mix(rng, seeds, |r, d| idx_header(r, d), 0.5);
     if rng.chance(0.25) {
@@ -221,6 +222,8 @@ fn safetensors_header(rng: &mut Rng, d: &mut Vec<u8>) {
     d.extend(data);
 }
 
+/// A safetensors mutant: a semantic edit of one of `states` (saved through `scratch`), or
+/// header and byte edits of one of `seeds`.
 pub fn safetensors(
     rng: &mut Rng,
     seeds: &[Vec<u8>],
@@ -402,6 +405,7 @@ fn png_chunk_edit(rng: &mut Rng, d: &mut Vec<u8>) {
     *d = png_join(&chunks, rng.chance(0.95));
 }
 
+/// A PNG mutant: chunk edits (checksums mostly made right) and byte edits.
 pub fn png(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
     mix(rng, seeds, png_chunk_edit, 0.7)
 }
@@ -409,7 +413,7 @@ pub fn png(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 // ----- JPEG -----
 
 /// The marker segments with a length (SOFn, DHT, DQT, SOS, APPn, ...): (offset of the
-/// marker, length of the whole segment).
+/// marker, length of the whole segment, at least 4 and within the file).
 fn jpeg_segments(d: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut at = 2;
@@ -418,9 +422,10 @@ fn jpeg_segments(d: &[u8]) -> Vec<(usize, usize)> {
         if marker == 0xD9 {
             break;
         }
-        let len = usize::from(u16::from_be_bytes([d[at + 2], d[at + 3]]));
-        out.push((at, 2 + len));
-        at += 2 + len;
+        // A length past the end of the file covers what is there.
+        let len = (2 + usize::from(u16::from_be_bytes([d[at + 2], d[at + 3]]))).min(d.len() - at);
+        out.push((at, len));
+        at += len;
         if marker == 0xDA {
             // Entropy-coded data up to the next marker that is not a stuffed byte or a
             // restart.
@@ -505,6 +510,7 @@ fn jpeg_segment_edit(rng: &mut Rng, d: &mut Vec<u8>) {
     }
 }
 
+/// A JPEG mutant: marker-segment edits and byte edits.
 pub fn jpeg(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
     mix(rng, seeds, jpeg_segment_edit, 0.7)
 }

@@ -13,7 +13,8 @@
 //! `--seconds N` reads mutants until N seconds have passed (the long run); `--scale X`
 //! multiplies the fixed counts; `--targets a,b` picks targets; `--seed N` starts elsewhere;
 //! `--jobs N` sets the number of children at once; `--only TARGET:INDEX` reads one mutant
-//! again, prints how it ended and keeps it.
+//! again, prints how it ended and keeps it; `--make-only` makes the mutants without reading
+//! them (a check of the mutators themselves).
 //!
 //! A harness of our own, not cargo-fuzz: that needs a nightly toolchain, and coverage-guided
 //! fuzzing in-process cannot tell an out-of-memory abort of a reader from one of the fuzzer.
@@ -192,6 +193,7 @@ struct Options {
     targets: Vec<usize>,
     jobs: usize,
     only: Option<(usize, u64)>,
+    make_only: bool,
 }
 
 fn target_index(name: &str) -> usize {
@@ -214,6 +216,7 @@ fn options(args: &[String]) -> Options {
         targets: (0..TARGETS.len()).collect(),
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
         only: None,
+        make_only: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -227,6 +230,7 @@ fn options(args: &[String]) -> Options {
             "--scale" => o.scale = value().parse().expect("--scale X"),
             "--seconds" => o.seconds = Some(value().parse().expect("--seconds N")),
             "--jobs" => o.jobs = value().parse::<usize>().expect("--jobs N").max(1),
+            "--make-only" => o.make_only = true,
             "--targets" => o.targets = value().split(',').map(target_index).collect(),
             "--only" => {
                 let v = value();
@@ -377,10 +381,29 @@ fn main() -> ExitCode {
     };
     let code = match o.only {
         Some((t, index)) => only(&fuzzer, t, index),
+        None if o.make_only => make_only(&fuzzer, &o, started),
         None => campaign(&fuzzer, &o, started),
     };
     let _ = std::fs::remove_dir_all(&work);
     code
+}
+
+/// Makes the mutants of a run without reading them: a quick check of the mutators
+/// themselves, over many more mutants than a run reads.
+fn make_only(f: &Fuzzer, o: &Options, started: Instant) -> ExitCode {
+    let scratch = f.work.join("scratch.safetensors");
+    for &t in &o.targets {
+        let count = (TARGETS[t].count as f64 * o.scale).ceil() as u64;
+        let mut bytes = 0;
+        for index in 0..count {
+            let mut rng = Rng::new(mix(&[f.seed, t as u64, index]));
+            let files = (TARGETS[t].make)(&f.seeds, &mut rng, &scratch);
+            bytes += files.iter().map(|(_, b)| b.len()).sum::<usize>();
+        }
+        println!("{}: made {count} mutants, {bytes} bytes", TARGETS[t].name);
+    }
+    println!("in {:.1} s", started.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
 }
 
 /// Reads one mutant again, for a failure's report.

@@ -173,7 +173,8 @@ fn mutate_opcodes(rng: &mut Rng, data: &mut Vec<u8>) {
             data.drain(t);
         }
         1 => {
-            let piece = data[t.clone()].repeat(rng.size(100_000));
+            let times = rng.size((bytes::MAX_LEN / t.len().max(1)).clamp(1, 100_000));
+            let piece = data[t.clone()].repeat(times);
             data.splice(t.start..t.start, piece);
         }
         2 => {

@@ -5,10 +5,12 @@
 pub struct Rng(u64);
 
 impl Rng {
+    /// The generator for `seed`.
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
+    /// The next 64 random bits.
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -27,17 +29,20 @@ impl Rng {
         lo + self.below(hi - lo)
     }
 
+    /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
 
+    /// One of `items` (not empty).
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 
-    /// A size in `1..=max`, small ones most likely: each power of two up to `max` is as
+    /// A size in `1..=max` (1 when `max` is 0), small ones most likely: each power of two up to `max` is as
     /// likely as the next, so a mutant is as often 3 as 30,000 times something.
     pub fn size(&mut self, max: usize) -> usize {
+        let max = max.max(1);
         let bits = usize::BITS - max.leading_zeros();
         let top = 1usize << self.below(bits as usize);
         (top + self.below(top)).clamp(1, max)
@@ -48,8 +53,9 @@ impl Rng {
 pub fn mix(parts: &[u64]) -> u64 {
     let mut r = Rng::new(0x5EED);
     for &p in parts {
-        r.0 ^= p;
-        r.next();
+        // Through the whole scrambler each time: XOR and add alone are nearly linear, and
+        // (2, 0, 0) would meet (3, 0, 1).
+        r.0 = r.next() ^ p;
     }
     r.next()
 }

@@ -10,14 +10,21 @@ use crate::common::{Finished, run_limited};
 /// How a read ended. Only the first two are acceptable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Class {
+    /// The file was read.
     Ok,
+    /// An error that says what was wrong.
     Clean,
+    /// A panic, or for the command anything but one `error:` line.
     Panic,
+    /// The process died: an abort (a failed allocation) or a signal.
     Crash,
+    /// Still running at the deadline.
     Hang,
 }
 
+/// How one mutant's read ended.
 pub struct Outcome {
+    /// Which kind of ending.
     pub class: Class,
     /// The error or panic message, or how the process died.
     pub detail: String,
@@ -26,7 +33,9 @@ pub struct Outcome {
 /// The limits every child runs under.
 #[derive(Clone, Copy)]
 pub struct Limits {
+    /// Address space of each child, in MiB.
     pub mem_mib: u64,
+    /// How long one file may take.
     pub hang: Duration,
 }
 
@@ -134,6 +143,9 @@ pub fn command(cmd: &Command, limits: Limits) -> Outcome {
             let detail = lines.join(" | ");
             let class = match lines[..] {
                 [line] if line.starts_with("error: internal error") => Class::Panic,
+                // A picture decoder's panic, which the command contains (`image_io::guarded`)
+                // but which is still a bug to find.
+                [line] if line.contains("decoder failed on it (") => Class::Panic,
                 [line] if line.starts_with("error: ") => Class::Clean,
                 // Anything else (a trace, several lines) is not a clean error either.
                 _ => Class::Panic,

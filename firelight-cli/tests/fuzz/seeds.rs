@@ -10,7 +10,10 @@ use crate::common::{firelight, picture, s};
 
 /// A finished one-epoch run, for `--resume` and `predict` mutants.
 pub struct Run {
+    /// The run folder.
     pub dir: PathBuf,
+    /// Its `config.json`, `metrics.jsonl`, `train_state.safetensors` and
+    /// `model.safetensors`, the last two also as state dicts.
     pub config: Vec<u8>,
     pub metrics: Vec<u8>,
     pub state: Vec<u8>,
@@ -19,20 +22,27 @@ pub struct Run {
     pub model_dict: StateDict,
 }
 
+/// Every target's seeds.
 pub struct Seeds {
     /// Uncompressed pickles of every protocol, dtype and layout the fixtures hold.
     pub pickles: Vec<Vec<u8>>,
     /// Uncompressed pickles in the tutorial's MNIST layout.
     pub mnist: Vec<Vec<u8>>,
+    /// IDX files of every element type.
     pub idx: Vec<Vec<u8>>,
+    /// One-epoch runs of each model and optimizer.
     pub runs: Vec<Run>,
     /// The folder of a tiny MNIST the runs trained on, for `eval` and `--resume`.
     pub data: PathBuf,
+    /// PNGs of each colour type: grey at 1, 8 and 16 bits, grey and alpha, RGB, RGBA,
+    /// a 4-bit palette with transparency.
     pub png: Vec<Vec<u8>>,
+    /// JPEGs: grey, RGB (baseline, progressive, 4:2:0), restart markers, CMYK.
     pub jpeg: Vec<Vec<u8>>,
 }
 
 impl Seeds {
+    /// Reads the fixtures and makes the rest in `work` (the runs train for a moment).
     pub fn build(work: &Path) -> Seeds {
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pickle");
         let mut pickles = Vec::new();

@@ -17,7 +17,8 @@ use super::convert;
 use super::numpy::{self, Dtype, Global};
 use super::opcodes as op;
 use super::{
-    MAX_COPIED_BYTES, MAX_DATA_BYTES, MAX_DEPTH, MAX_MARKS, MAX_OPCODES, MAX_VALUES, PickleValue,
+    COPY_ALLOWANCE_BYTES, MAX_DATA_BYTES, MAX_DEPTH, MAX_MARKS, MAX_OPCODES, MAX_VALUES,
+    PickleValue,
 };
 use crate::io::array::{ArrayData, ElemKind};
 use crate::io::read::{Endian, read_bytes, read_bytes_limited, read_elems, stream_error};
@@ -100,12 +101,12 @@ impl Budget {
     /// Charges `n` bytes made from data already held. Data that is only shared costs
     /// nothing; this is for the few operations that must copy.
     pub(super) fn copy(&mut self, n: usize, what: &str) -> std::result::Result<(), String> {
-        let limit = self.data_bytes + MAX_COPIED_BYTES;
+        let limit = self.data_bytes + COPY_ALLOWANCE_BYTES;
         self.copied_bytes += n as u64;
         if self.copied_bytes > limit {
             return Err(format!(
                 "{what} would copy more data than the pickle holds: copies may total the \
-                 {} bytes read plus {MAX_COPIED_BYTES} (a small file referring to one large \
+                 {} bytes read plus {COPY_ALLOWANCE_BYTES} (a small file referring to one large \
                  string many times?)",
                 self.data_bytes
             ));
