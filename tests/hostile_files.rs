@@ -4,12 +4,11 @@
 //! that runs away fails the test instead of taking the machine with it.
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TempDir, gzip, idx_bytes, in_limited_child, within};
+use common::{TempDir, gzip, gzip_repeated, idx_bytes, in_limited_child, within};
 use firelight::datasets::Mnist;
 use firelight::io::{PickleValue, load_idx, load_pickle, load_pickle_gz, parse_pickle, pickle};
 use firelight::nn::StateDict;
@@ -30,22 +29,15 @@ fn assert_not_mnist(result: firelight::Result<Mnist>) {
     assert!(e.contains("not the tutorial's MNIST layout"), "{e}");
 }
 
-/// A gzipped file of `head`, `body` repeated `times`, then `tail`, written in pieces so
-/// that the uncompressed stream (hundreds of megabytes) never sits in memory.
-fn gzip_repeated(path: &Path, head: &[u8], body: &[u8], times: usize, tail: &[u8]) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
-    gz.write_all(head).unwrap();
-    let chunk = body.repeat(((1 << 20) / body.len()).max(1));
-    let per_chunk = chunk.len() / body.len();
-    let mut left = times;
-    while left > 0 {
-        let n = left.min(per_chunk);
-        gz.write_all(&chunk[..n * body.len()]).unwrap();
-        left -= n;
-    }
-    gz.write_all(tail).unwrap();
-    gz.finish().unwrap();
+/// `gzip_repeated` into a new file at `path`.
+fn gzip_file(path: &Path, head: &[u8], body: &[u8], times: usize, tail: &[u8]) {
+    gzip_repeated(
+        std::fs::File::create(path).unwrap(),
+        head,
+        body,
+        times,
+        tail,
+    );
 }
 
 fn pickle_err(bytes: &[u8], want: &[&str]) {
@@ -188,7 +180,7 @@ fn marks_are_capped() {
     in_limited_child("marks_are_capped", GIB, || {
         let dir = TempDir::new("marks");
         let path = dir.path().join("mnist.pkl.gz");
-        gzip_repeated(&path, b"\x80\x02", b"(", 300_000_000, b".");
+        gzip_file(&path, b"\x80\x02", b"(", 300_000_000, b".");
         let e = within(SECONDS, "300M marks", || load_pickle_gz(&path)).unwrap_err();
         let e = e.to_string();
         assert!(
@@ -213,7 +205,7 @@ fn values_over_all_containers_share_one_cap() {
         let mut list = b"](".to_vec();
         list.extend(vec![b'N'; per_list]);
         list.push(b'e');
-        gzip_repeated(&path, b"\x80\x02(", &list, 40, b"t.");
+        gzip_file(&path, b"\x80\x02(", &list, 40, b"t.");
         let e = within(SECONDS, "40 lists", || load_pickle_gz(&path)).unwrap_err();
         let e = e.to_string();
         assert!(
@@ -229,7 +221,7 @@ fn cheap_opcodes_are_capped() {
     in_limited_child("cheap_opcodes_are_capped", GIB, || {
         let dir = TempDir::new("opcodes");
         let path = dir.path().join("o.pkl.gz");
-        gzip_repeated(&path, b"\x80\x02", b"(1", 100_000_000, b"N.");
+        gzip_file(&path, b"\x80\x02", b"(1", 100_000_000, b"N.");
         let e = within(SECONDS, "MARK POP_MARK", || load_pickle_gz(&path)).unwrap_err();
         let e = e.to_string();
         assert!(

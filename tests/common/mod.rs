@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-mod limited;
+mod hostile;
 #[allow(unused_imports)] // not every test crate runs children
-pub use limited::*;
+pub use hostile::*;
 
 /// A fresh folder under the system temp dir, removed when dropped.
 pub struct TempDir(PathBuf);

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-#[path = "../../../tests/common/limited.rs"]
-mod limited;
+#[path = "../../../tests/common/hostile.rs"]
+mod hostile;
 #[allow(unused_imports)] // not every test crate runs children
-pub use limited::*;
+pub use hostile::*;
 
 /// 1 GiB, in the MiB that `run_limited` takes: what a hostile file may cost a command.
 pub const GIB: u64 = 1024;

@@ -105,25 +105,15 @@ fn use_arrays(v: &PickleValue, seen: &mut HashSet<usize>) {
     }
 }
 
-/// The command's three models, laid out as `firelight-cli/src/models.rs` lays them out so
-/// that their parameter names match its checkpoints.
-fn models() -> [Sequential; 3] {
-    let view = |x: &Tensor| x.view(&[-1, 1, 28, 28]);
+/// The command's logistic and MLP models, laid out as `firelight-cli/src/models.rs` lays
+/// them out so that their parameter names match its checkpoints (the CNN's are loaded by
+/// the `eval-checkpoint` target, through the command).
+fn models() -> [Sequential; 2] {
     [
         Sequential::new().add(nn::Linear::new(784, 10)),
         Sequential::new()
             .add(nn::Linear::new(784, 128))
             .add(nn::ReLU)
             .add(nn::Linear::new(128, 10)),
-        Sequential::new()
-            .add(nn::Lambda::new(view))
-            .add(nn::Conv2d::new(1, 16, 3).stride(2).padding(1))
-            .add(nn::ReLU)
-            .add(nn::Conv2d::new(16, 16, 3).stride(2).padding(1))
-            .add(nn::ReLU)
-            .add(nn::Conv2d::new(16, 10, 3).stride(2).padding(1))
-            .add(nn::ReLU)
-            .add(nn::AdaptiveAvgPool2d::new(1))
-            .add(nn::Lambda::new(|x: &Tensor| x.view(&[-1, 10]))),
     ]
 }

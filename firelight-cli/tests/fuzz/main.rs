@@ -66,6 +66,11 @@ fn os(parts: &[&dyn AsRef<std::ffi::OsStr>]) -> Vec<OsString> {
     parts.iter().map(|p| p.as_ref().to_os_string()).collect()
 }
 
+/// `firelight predict` of `picture` with the first seed run's model.
+fn predict(s: &Seeds, picture: &Path) -> Vec<OsString> {
+    os(&[&"predict", &"--run", &s.runs[0].dir, &picture, &"--json"])
+}
+
 const TARGETS: &[Target] = &[
     Target {
         name: "pickle",
@@ -158,29 +163,13 @@ const TARGETS: &[Target] = &[
     },
     Target {
         name: "png",
-        route: Route::Command(|s, dir| {
-            os(&[
-                &"predict",
-                &"--run",
-                &s.runs[0].dir,
-                &dir.join("m.png"),
-                &"--json",
-            ])
-        }),
+        route: Route::Command(|s, dir| predict(s, &dir.join("m.png"))),
         make: |s, r, _| vec![("m.png", formats::png(r, &s.png))],
         count: 400,
     },
     Target {
         name: "jpeg",
-        route: Route::Command(|s, dir| {
-            os(&[
-                &"predict",
-                &"--run",
-                &s.runs[0].dir,
-                &dir.join("m.jpg"),
-                &"--json",
-            ])
-        }),
+        route: Route::Command(|s, dir| predict(s, &dir.join("m.jpg"))),
         make: |s, r, _| vec![("m.jpg", formats::jpeg(r, &s.jpeg))],
         count: 400,
     },

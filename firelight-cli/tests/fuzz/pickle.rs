@@ -4,6 +4,7 @@
 //! opcodes, deep nesting, cycles, numpy arrays with lying shapes, and every way a pickle can
 //! name a callable the reader must refuse.
 use crate::bytes::{self, number};
+use crate::common::gzip_repeated;
 use crate::rng::Rng;
 
 /// How an opcode's argument is laid out.
@@ -218,6 +219,15 @@ fn mutate_opcodes(rng: &mut Rng, data: &mut Vec<u8>) {
     data.truncate(bytes::MAX_LEN);
 }
 
+/// A payload of `n` bytes of `fill` (`op`: BINBYTES or BINUNICODE, with a 4-byte length),
+/// stored in memo 0 and taken off the stack, then a MARK for what refers to it.
+fn memoized_payload(p: &mut Vec<u8>, op: u8, n: usize, fill: u8) {
+    p.push(op);
+    p.extend((n as u32).to_le_bytes());
+    p.extend(vec![fill; n]);
+    p.extend(b"q\x000(");
+}
+
 /// A pickle built whole around one way of making a reader run away.
 fn structure(rng: &mut Rng) -> Vec<u8> {
     let mut p = vec![0x80, *rng.pick(&[2u8, 3, 4, 5])];
@@ -239,31 +249,20 @@ fn structure(rng: &mut Rng) -> Vec<u8> {
         }
         2 => {
             // One payload, referred to many times.
-            let n = rng.size(2 << 20);
-            p.push(b'B');
-            p.extend((n as u32).to_le_bytes());
-            p.extend(vec![b'x'; n]);
-            p.extend(b"q\x000](");
+            memoized_payload(&mut p, b'B', rng.size(2 << 20), b'x');
             p.extend(b"h\x00".repeat(rng.size(200_000)));
-            p.extend(b"e");
+            p.push(b'l');
         }
         3 => {
             // One string encoded to bytes again and again.
-            let n = rng.size(1 << 20);
-            p.push(b'X');
-            p.extend((n as u32).to_le_bytes());
-            p.extend(vec![b'y'; n]);
-            p.extend(b"q\x000(");
+            memoized_payload(&mut p, b'X', rng.size(1 << 20), b'y');
             p.extend(b"c_codecs\nencode\nh\x00X\x06\x00\x00\x00latin1\x86R".repeat(rng.size(5000)));
             p.push(b'l');
         }
         4 => {
             // One buffer behind many arrays.
             let n = rng.size(1 << 20);
-            p.push(b'B');
-            p.extend((n as u32).to_le_bytes());
-            p.extend(vec![0u8; n]);
-            p.extend(b"q\x000(");
+            memoized_payload(&mut p, b'B', n, 0);
             let mut one =
                 b"cnumpy.core.numeric\n_frombuffer\n(h\x00cnumpy\ndtype\nU\x02u1\x85RJ".to_vec();
             one.extend((n as u32).to_le_bytes());
@@ -368,31 +367,17 @@ fn structure(rng: &mut Rng) -> Vec<u8> {
 /// POP_MARK, memo writes), compressed as it is made: up to a gigabyte of opcodes in a file of
 /// a megabyte, as the reproducers were.
 fn flood(rng: &mut Rng) -> Vec<u8> {
-    use std::io::Write;
     let list_of_nones = [&b"]("[..], &b"N".repeat(rng.size(1 << 23)), b"e"].concat();
     let (head, body, tail): (&[u8], Vec<u8>, &[u8]) = match rng.below(6) {
-        0 => (b"", b"(".to_vec(), b"N"),
-        1 => (b"](", b"N".to_vec(), b"e"),
-        2 => (b"(", list_of_nones, b"t"),
-        3 => (b"", b"(1".to_vec(), b"N"),
-        4 => (b"", b"N0".to_vec(), b"N"),
-        _ => (b"N", b"q\x00".to_vec(), b""),
+        0 => (b"\x80\x02", b"(".to_vec(), b"N."),
+        1 => (b"\x80\x02](", b"N".to_vec(), b"e."),
+        2 => (b"\x80\x02(", list_of_nones, b"t."),
+        3 => (b"\x80\x02", b"(1".to_vec(), b"N."),
+        4 => (b"\x80\x02", b"N0".to_vec(), b"N."),
+        _ => (b"\x80\x02N", b"q\x00".to_vec(), b"."),
     };
     let times = rng.size((1 << 30) / body.len());
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&[0x80, 2]).unwrap();
-    gz.write_all(head).unwrap();
-    let chunk = body.repeat(((1 << 20) / body.len()).max(1));
-    let per_chunk = chunk.len() / body.len();
-    let mut left = times;
-    while left > 0 {
-        let n = left.min(per_chunk);
-        gz.write_all(&chunk[..n * body.len()]).unwrap();
-        left -= n;
-    }
-    gz.write_all(tail).unwrap();
-    gz.write_all(b".").unwrap();
-    gz.finish().unwrap()
+    gzip_repeated(Vec::new(), head, &body, times, tail)
 }
 
 /// A pickle mutant: a structure built whole, or a seed mutated at the byte and opcode

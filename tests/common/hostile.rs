@@ -1,5 +1,6 @@
-//! Running a command under a memory limit and a deadline, and telling how it ended: what the
-//! hostile-file tests and the fuzzer need to tell a clean error from a crash or a hang.
+//! What the hostile-file tests and the fuzzer share: running a command under a memory limit
+//! and a deadline and telling how it ended (a clean error from a crash or a hang), and
+//! building a large hostile stream cheaply.
 //!
 //! The limit is `ulimit -v` (setrlimit RLIMIT_AS) in a `sh` wrapper that then `exec`s the
 //! command in its place, so it needs no libc binding. An allocation past the limit fails, and
@@ -7,7 +8,7 @@
 //! the machine with it.
 #![allow(dead_code)] // each test crate uses a different part
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -135,6 +136,24 @@ pub fn in_limited_child(name: &str, mem_mib: u64, check: impl FnOnce()) {
     );
     // What the child measured, for `--nocapture`.
     eprint!("{}", run.stderr);
+}
+
+/// gzip of `head`, `body` repeated `times`, then `tail`, compressed as it is made into `out`
+/// (returned), so that a stream of a gigabyte never sits in memory: a file of kilobytes that
+/// expands to what the reproducers expanded to.
+pub fn gzip_repeated<W: Write>(out: W, head: &[u8], body: &[u8], times: usize, tail: &[u8]) -> W {
+    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+    gz.write_all(head).expect("gzip");
+    let chunk = body.repeat(((1 << 20) / body.len()).max(1));
+    let per_chunk = chunk.len() / body.len();
+    let mut left = times;
+    while left > 0 {
+        let n = left.min(per_chunk);
+        gz.write_all(&chunk[..n * body.len()]).expect("gzip");
+        left -= n;
+    }
+    gz.write_all(tail).expect("gzip");
+    gz.finish().expect("gzip")
 }
 
 /// Runs `f` and fails if it took longer than `limit`.
