@@ -11,6 +11,10 @@ use crate::bytes::{self, number};
 use crate::common::crc32;
 use crate::rng::Rng;
 
+/// Large sizes for a picture's header to claim: past the 100-megapixel limit, at it, and
+/// just under.
+const LARGE: [u32; 6] = [10_000, 30_000, 65_535, 100_000, 1 << 20, 0x7fff_ffff];
+
 /// A seed mutated one to four times with `own` (the format's mutations) or at the byte
 /// level.
 fn mix(
@@ -407,7 +411,19 @@ fn png_chunk_edit(rng: &mut Rng, d: &mut Vec<u8>) {
 
 /// A PNG mutant: chunk edits (checksums mostly made right) and byte edits.
 pub fn png(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
-    mix(rng, seeds, png_chunk_edit, 0.7)
+    let mut d = mix(rng, seeds, png_chunk_edit, 0.7);
+    if rng.chance(0.1) {
+        // A header claiming a huge picture, its checksum made right.
+        if let Some(mut chunks) = png_chunks(&d)
+            && let Some((_, ihdr)) = chunks.iter_mut().find(|(k, _)| k == b"IHDR")
+            && ihdr.len() >= 8
+        {
+            ihdr[..4].copy_from_slice(&rng.pick(&LARGE).to_be_bytes());
+            ihdr[4..8].copy_from_slice(&rng.pick(&LARGE).to_be_bytes());
+            d = png_join(&chunks, true);
+        }
+    }
+    d
 }
 
 // ----- JPEG -----
@@ -512,7 +528,20 @@ fn jpeg_segment_edit(rng: &mut Rng, d: &mut Vec<u8>) {
 
 /// A JPEG mutant: marker-segment edits and byte edits.
 pub fn jpeg(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
-    mix(rng, seeds, jpeg_segment_edit, 0.7)
+    let mut d = mix(rng, seeds, jpeg_segment_edit, 0.7);
+    if rng.chance(0.1) {
+        // A frame claiming a huge picture.
+        let segs = jpeg_segments(&d);
+        if let Some(&(s, len)) = segs.iter().find(|&&(a, _)| matches!(d[a + 1], 0xC0..=0xC2))
+            && len >= 9
+        {
+            for at in [s + 5, s + 7] {
+                let size = (*rng.pick(&LARGE)).min(65_535) as u16;
+                d[at..at + 2].copy_from_slice(&size.to_be_bytes());
+            }
+        }
+    }
+    d
 }
 
 /// Checks the chunk parser on a PNG the encoder wrote, before the fuzzer relies on it.

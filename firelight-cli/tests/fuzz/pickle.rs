@@ -363,27 +363,54 @@ fn structure(rng: &mut Rng) -> Vec<u8> {
     p
 }
 
-/// A gzipped flood of one cheap piece (MARKs, Nones in lists, lists of Nones, MARK
-/// POP_MARK, memo writes), compressed as it is made: up to a gigabyte of opcodes in a file of
-/// a megabyte, as the reproducers were.
+/// The floods: a head, one cheap piece repeated (MARKs, Nones in a list, lists of 4,194,302
+/// Nones each, MARK POP_MARK, push and pop, memo writes), a tail.
+const FLOODS: [(&[u8], &[u8], &[u8]); 6] = [
+    (b"\x80\x02", b"(", b"N."),
+    (b"\x80\x02](", b"N", b"e."),
+    (b"\x80\x02(", b"", b"t."),
+    (b"\x80\x02", b"(1", b"N."),
+    (b"\x80\x02", b"N0", b"N."),
+    (b"\x80\x02N", b"q\x00", b"."),
+];
+
+/// One gzip member per flood: its piece repeated to 16 MiB, compressed once per process.
+fn flood_members() -> &'static [Vec<u8>] {
+    static MEMBERS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    MEMBERS.get_or_init(|| {
+        let list_of_nones = [&b"]("[..], &b"N".repeat((1 << 22) - 2), b"e"].concat();
+        FLOODS
+            .iter()
+            .map(|&(_, piece, _)| {
+                let piece = if piece.is_empty() {
+                    &list_of_nones[..]
+                } else {
+                    piece
+                };
+                gzip_repeated(Vec::new(), b"", piece, (16 << 20) / piece.len(), b"")
+            })
+            .collect()
+    })
+}
+
+/// A gzipped flood of up to a gigabyte in a file of about a megabyte, as the issue's
+/// reproducers were: gzip members one after another read as one stream, so a flood is its
+/// head, copies of its cached 16 MiB member, and its tail.
 fn flood(rng: &mut Rng) -> Vec<u8> {
-    let list_of_nones = [&b"]("[..], &b"N".repeat(rng.size(1 << 23)), b"e"].concat();
-    let (head, body, tail): (&[u8], Vec<u8>, &[u8]) = match rng.below(6) {
-        0 => (b"\x80\x02", b"(".to_vec(), b"N."),
-        1 => (b"\x80\x02](", b"N".to_vec(), b"e."),
-        2 => (b"\x80\x02(", list_of_nones, b"t."),
-        3 => (b"\x80\x02", b"(1".to_vec(), b"N."),
-        4 => (b"\x80\x02", b"N0".to_vec(), b"N."),
-        _ => (b"\x80\x02N", b"q\x00".to_vec(), b"."),
-    };
-    let times = rng.size((1 << 30) / body.len());
-    gzip_repeated(Vec::new(), head, &body, times, tail)
+    let kind = rng.below(FLOODS.len());
+    let (head, _, tail) = FLOODS[kind];
+    let mut out = bytes::gzip(head);
+    for _ in 0..rng.range(1, 65) {
+        out.extend(&flood_members()[kind]);
+    }
+    out.extend(bytes::gzip(tail));
+    out
 }
 
 /// A pickle mutant: a structure built whole, or a seed mutated at the byte and opcode
 /// levels (one to four times), gzipped now and then (the reader takes either).
 pub fn mutant(rng: &mut Rng, seeds: &[Vec<u8>], gzip: Option<bool>) -> Vec<u8> {
-    if rng.chance(0.02) {
+    if rng.chance(0.03) {
         return flood(rng);
     }
     let mut data = if rng.chance(0.25) {
