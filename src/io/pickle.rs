@@ -41,7 +41,7 @@ pub const MAX_DEPTH: usize = 200;
 
 /// Most opcodes one pickle may run, so that a stream of cheap opcodes (MARK, POP, PUT)
 /// ends quickly; a pickle of [`MAX_VALUES`] values needs about three per value.
-pub const MAX_OPCODES: u64 = 1 << 25;
+pub const MAX_OPCODES: u64 = 1 << 24;
 
 /// Most bytes of strings and byte strings (array data included) one pickle may hold:
 /// 4 GiB, against the tutorial's 0.22 GB.
