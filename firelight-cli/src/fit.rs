@@ -159,7 +159,7 @@ pub fn run(a: FitArgs) -> Result<()> {
         model.state_dict().save(dir.join(run_dir::MODEL))?;
         history.push(row.clone());
         run_dir::save_metrics(&dir, &history)?;
-        plot::draw(&dir.join(run_dir::CURVE), &history)?;
+        plot::draw(&dir.join(run_dir::CURVE), &history, &plot::title(&config))?;
         run_dir::save_train_state(
             &dir,
             &TrainState {

@@ -3,6 +3,7 @@ mod bench;
 mod cli;
 mod data_cmd;
 mod dataset;
+mod digit_grid;
 mod error;
 mod eval;
 mod fit;

@@ -319,12 +319,71 @@ fn data_summarises_and_draws_a_grid() {
         "{out}"
     );
     assert!(out.contains("float32") && out.contains("int64"), "{out}");
-    let bytes = std::fs::read(&png).unwrap();
-    assert!(bytes.starts_with(b"\x89PNG"));
-    // Ten digits a row with 2-pixel gaps: 10*28 + 9*2 wide, two rows high.
-    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    assert_eq!((w, h), (298, 58));
+    let labels: Vec<u8> = out
+        .lines()
+        .find_map(|l| l.split_once("(labels "))
+        .map(|(_, l)| {
+            l.trim_end_matches(')')
+                .split(' ')
+                .map(|d| d.parse().unwrap())
+                .collect()
+        })
+        .unwrap();
+    assert_eq!(
+        labels,
+        (0..12).map(|i| (i * 7 % 10) as u8).collect::<Vec<_>>()
+    );
+    // Ten digits a row, each 4x (112 pixels) with a 28-pixel label band under it, 8 pixels
+    // between and around them: 10*112 + 11*8 wide, 2*(112 + 28) + 3*8 high.
+    let (w, h, px) = read_png_gray(&png);
+    assert_eq!((w, h), (1208, 304));
+    for (i, &label) in labels.iter().enumerate() {
+        let (x0, y0) = (8 + (i % 10) * 120, 8 + (i / 10) * 148);
+        // The digit: the data's own pixels, each a 4x4 block.
+        let digit: Vec<u8> = (0..784)
+            .map(|k| px[(y0 + k / 28 * 4) * w + x0 + k % 28 * 4])
+            .collect();
+        assert_eq!(digit, picture(i as u8 * 7 % 10, i), "digit {i}");
+        // Its label, read back through the 3x5 font at 4x, centred in the band.
+        let (gx, gy) = (x0 + (112 - 12) / 2, y0 + 112 + (28 - 20) / 2);
+        let glyph: Vec<u8> = (0..5)
+            .map(|r| {
+                (0..3).fold(0, |acc, c| {
+                    acc << 1 | u8::from(px[(gy + r * 4 + 1) * w + gx + c * 4 + 1] < 128)
+                })
+            })
+            .collect();
+        assert_eq!(glyph, FONT[label as usize], "label of digit {i}");
+    }
+    // The page between digits is light, and the labels' band has ink only where glyphs are.
+    assert!(px[2 * w + 2] > 200);
+    let band_ink = (0..28)
+        .flat_map(|y| (0..112).map(move |x| (y, x)))
+        .filter(|&(y, x)| px[(8 + 112 + y) * w + 8 + x] < 128)
+        .count();
+    let glyph_pixels = FONT[labels[0] as usize]
+        .iter()
+        .map(|b| b.count_ones() as usize)
+        .sum::<usize>()
+        * 16;
+    assert_eq!(band_ink, glyph_pixels);
+
+    // One digit is written alone, unscaled and unlabelled, as predict reads it.
+    let one = tmp.path().join("one.png");
+    ok(&[
+        "data",
+        "--data",
+        s(&data),
+        "--show",
+        "1",
+        "--start",
+        "5",
+        "--out",
+        s(&one),
+    ]);
+    let (w, h, px) = read_png_gray(&one);
+    assert_eq!((w, h), (28, 28));
+    assert_eq!(px, picture(5 * 7 % 10, 5));
     let summary: Value =
         serde_json::from_str(&ok(&["data", "--data", s(&data), "--json"])).unwrap();
     let hist = summary["splits"][2]["label_histogram"].as_array().unwrap();
