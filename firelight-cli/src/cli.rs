@@ -133,18 +133,26 @@ pub struct FitArgs {
     pub limit: Option<u64>,
 }
 
+/// Where `eval` and `predict` take their trained model from.
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("source").required(true).args(["run", "checkpoint"]))]
-pub struct EvalArgs {
+pub struct ModelSource {
     /// Run folder written by `firelight fit`.
     #[arg(long, value_name = "DIR")]
     pub run: Option<PathBuf>,
     /// A model.safetensors file (the model is recognised from its tensors, or given by --model).
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Model of --checkpoint, when it should be checked rather than recognised.
+    /// Model of the checkpoint, when it should be checked rather than recognised or read
+    /// from the run.
     #[arg(long)]
     pub model: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub source: ModelSource,
     /// Split to evaluate. IDX data has no validation file: valid is the last 10,000 training images.
     #[arg(long, value_enum, default_value = "valid")]
     pub split: Split,
@@ -163,10 +171,13 @@ pub struct EvalArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Each picture that cannot be read is reported on its own `error:` line; the \
+others are still classified, and the exit status is then 1."
+)]
 pub struct PredictArgs {
-    /// Run folder written by `firelight fit`.
-    #[arg(long, value_name = "DIR", required = true)]
-    pub run: PathBuf,
+    #[command(flatten)]
+    pub source: ModelSource,
     /// PNG or JPEG pictures of single digits, any size.
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|_| {}));
     let outcome = std::panic::catch_unwind(|| run(cli));
     match outcome {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             eprintln!("error: {}", error::one_line(&e.0));
             ExitCode::FAILURE
@@ -58,13 +58,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> error::Result<()> {
+/// A command that printed its own lines may still end with a status other than success:
+/// `predict` with some unreadable pictures (1).
+fn run(cli: Cli) -> error::Result<ExitCode> {
+    let done = |r: error::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
-        Command::Fit(a) => fit::run(a),
-        Command::Eval(a) => eval::run(a),
+        Command::Fit(a) => done(fit::run(a)),
+        Command::Eval(a) => done(eval::run(a)),
         Command::Predict(a) => predict::run(a),
-        Command::Data(a) => data_cmd::run(a),
-        Command::Bench(a) => bench::run(a),
+        Command::Data(a) => done(data_cmd::run(a)),
+        Command::Bench(a) => done(bench::run(a)),
     }
 }
 

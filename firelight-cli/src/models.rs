@@ -62,7 +62,10 @@ pub fn load_into(
             .split("; ")
             .collect();
         let hint = match recognise(state) {
-            Some(other) => format!("; it is a {other} checkpoint (use --model {other})"),
+            Some(other) => format!(
+                "; it is {} {other} checkpoint (use --model {other})",
+                article(other)
+            ),
             None => String::new(),
         };
         return Err(fail!(
@@ -76,6 +79,14 @@ pub fn load_into(
         ));
     }
     Ok(())
+}
+
+/// "an mlp" (said em-el-pee), "a cnn", "a logistic": the article before a model's name.
+pub fn article(name: &str) -> &'static str {
+    match name {
+        "mlp" => "an",
+        _ => "a",
+    }
 }
 
 /// The model whose parameter names and shapes `state` matches exactly.

@@ -131,6 +131,12 @@ pub fn save_config(dir: &Path, c: &Config) -> Result<()> {
 
 pub fn load_config(dir: &Path) -> Result<Config> {
     let path = dir.join(CONFIG);
+    if dir.is_file() {
+        return Err(fail!(
+            "{} is a file, not a run folder (the folder that `firelight fit` writes)",
+            dir.display()
+        ));
+    }
     if !dir.is_dir() {
         return Err(fail!("run folder {} does not exist", dir.display()));
     }

@@ -92,6 +92,34 @@ fn run_and_checkpoint_mistakes() {
         line.contains("does not fit model cnn") && line.contains("it is a logistic checkpoint"),
         "{line}"
     );
+    let mlp_run = tmp.path().join("mlp");
+    ok(&[
+        "fit",
+        "--model",
+        "mlp",
+        "--epochs",
+        "1",
+        "--limit",
+        "64",
+        "--data",
+        s(&data),
+        "--out",
+        s(&mlp_run),
+        "--json",
+    ]);
+    let line = fails(&[
+        "eval",
+        "--checkpoint",
+        s(&mlp_run.join("model.safetensors")),
+        "--model",
+        "cnn",
+        "--data",
+        s(&data),
+    ]);
+    assert!(
+        line.contains("it is an mlp checkpoint (use --model mlp)"),
+        "{line}"
+    );
 
     let junk = tmp.path().join("junk.safetensors");
     std::fs::write(&junk, b"not safetensors").unwrap();
@@ -108,6 +136,26 @@ fn run_and_checkpoint_mistakes() {
     );
     assert!(fails(&["eval", "--run", s(&tmp.path().join("norun"))]).contains("does not exist"));
     assert!(fails(&["eval", "--run", s(&data)]).contains("not a run folder"));
+    // A file where a run folder belongs is called what it is, not missing.
+    for cmd in ["eval", "predict"] {
+        let mut args = vec![cmd, "--run", s(&ckpt)];
+        if cmd == "predict" {
+            args.push("digit.png");
+        }
+        let line = fails(&args);
+        assert!(
+            line.contains(&format!("{} is a file, not a run folder", s(&ckpt)))
+                && line.contains("--checkpoint"),
+            "{line}"
+        );
+    }
+    let line = fails(&["fit", "--resume", s(&ckpt)]);
+    assert!(line.contains("is a file, not a run folder"), "{line}");
+    let line = fails(&["eval", "--checkpoint", s(&run)]);
+    assert!(
+        line.contains("is a folder; a run folder goes to --run"),
+        "{line}"
+    );
     assert!(fails(&["fit", "--resume", s(&data)]).contains("not a run folder"));
 
     // Unreadable images: missing, not an image, a broken PNG, a blank page.

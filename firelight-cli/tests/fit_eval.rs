@@ -478,3 +478,108 @@ fn predict_takes_large_dark_on_light_jpegs_like_mnist_pictures() {
     assert_eq!(predict(&pngs), labels);
     assert_eq!(predict(&jpegs), labels);
 }
+
+#[test]
+fn predict_reports_each_bad_picture_and_classifies_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 11_000, 100);
+    let run = tmp.path().join("run");
+    fit_logistic(&data, &run, "2", "1000", &[]);
+    let digit = |k: usize| {
+        let png = tmp.path().join(format!("d{k}.png"));
+        ok(&[
+            "data",
+            "--data",
+            s(&data),
+            "--show",
+            "1",
+            "--start",
+            &k.to_string(),
+            "--out",
+            s(&png),
+        ]);
+        png
+    };
+    let (a, b) = (digit(1), digit(2));
+    let text = tmp.path().join("text.png");
+    std::fs::write(&text, "hello").unwrap();
+    let missing = tmp.path().join("missing.png");
+    let args = [s(&a), s(&text), s(&b), s(&missing)];
+
+    let o = common::run(&[&["predict", "--run", s(&run), "--json"][..], &args].concat());
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "one line per bad picture: {err}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains("text.png"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("error: ") && lines[1].contains("missing.png"),
+        "{err}"
+    );
+    let preds: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let got: Vec<(&str, u64)> = preds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["image"].as_str().unwrap(), p["digit"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, [(s(&a), 7), (s(&b), 4)]);
+
+    // The table too, and the same model from --checkpoint (recognised, or named).
+    let ckpt = run.join("model.safetensors");
+    for source in [
+        vec!["--run", s(&run)],
+        vec!["--checkpoint", s(&ckpt)],
+        vec!["--checkpoint", s(&ckpt), "--model", "logistic"],
+    ] {
+        let o = common::run(&[&["predict"][..], &source, &args].concat());
+        assert_eq!(o.status.code(), Some(1), "{source:?}");
+        let table = stdout(&o);
+        let rows: Vec<&str> = table.lines().skip(1).collect();
+        assert_eq!(rows.len(), 2, "{table}");
+        assert!(rows[0].starts_with(s(&a)) && rows[0].split_whitespace().nth(1) == Some("7"));
+        assert!(rows[1].starts_with(s(&b)) && rows[1].split_whitespace().nth(1) == Some("4"));
+    }
+    // All pictures good: success.
+    ok(&["predict", "--checkpoint", s(&ckpt), s(&a), s(&b)]);
+    // The hint for a checkpoint of another model names a flag predict has.
+    let line = fails(&["predict", "--checkpoint", s(&ckpt), "--model", "mlp", s(&a)]);
+    assert!(
+        line.contains("it is a logistic checkpoint (use --model logistic)"),
+        "{line}"
+    );
+    assert!(ok(&["predict", "--help"]).contains("--checkpoint"));
+}
+
+#[test]
+fn adam_on_the_cnn_says_what_it_reaches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_100, 10);
+    let fit = |optimizer: &str| {
+        ok(&[
+            "fit",
+            "--model",
+            "cnn",
+            "--optimizer",
+            optimizer,
+            "--epochs",
+            "1",
+            "--limit",
+            "64",
+            "--data",
+            s(&data),
+            "--out",
+            s(&tmp.path().join(optimizer)),
+        ])
+    };
+    let out = fit("adam");
+    assert!(
+        out.contains("note: on the tutorial's CNN, Adam and AdamW reach about 0.78")
+            && out.contains("see `firelight fit --help`"),
+        "{out}"
+    );
+    assert!(!fit("sgd").contains("note:"));
+}
