@@ -81,7 +81,14 @@ pub enum Split {
 #[command(
     after_help = "Defaults follow the tutorial: cnn trains with SGD lr 0.1 momentum 0.9; \
 logistic and mlp with SGD lr 0.5 (logistic, as in the tutorial) / 0.1 (mlp), no momentum; \
+adam and adamw: lr 0.001 (PyTorch's default), adamw with weight decay 0.01; \
 batch size 64, 2 epochs, seed 0.\n\
+Measured on MNIST (2 epochs, seed 0, valid accuracy): adam at lr 0.001 gives mlp 0.960 \
+(SGD 0.946) and logistic 0.919 (SGD 0.921), but the tutorial's cnn only 0.777 (0.734 at \
+lr 0.003, 0.832 at 0.01) where SGD reaches 0.925: train the cnn with sgd.\n\
+Ctrl-C stops after the current batch: that epoch is abandoned, the finished ones stay in \
+the run folder, one line gives the --resume command, and the exit status is 130. A second \
+Ctrl-C stops at once.\n\
 Without --data, the repository's data/mnist/mnist.pkl.gz is used (or $FIRELIGHT_DATA); \
 when it is missing it is downloaded from the tutorial's URL and checked by sha256."
 )]
@@ -95,7 +102,7 @@ pub struct FitArgs {
     /// Examples per batch [default: 64].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: Option<u32>,
-    /// Learning rate [default: 0.1 for cnn and mlp, 0.5 for logistic; 0.001 for adam/adamw].
+    /// Learning rate [default: SGD 0.1 for cnn and mlp, 0.5 for logistic; 0.001 for adam/adamw].
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// SGD momentum [default: 0.9 for cnn, 0 otherwise].

@@ -150,6 +150,15 @@ pub fn load_config(dir: &Path) -> Result<Config> {
         .map_err(|e| fail!("{}: not a firelight run config: {e}", path.display()))
 }
 
+/// Whether any epoch of the run in `dir` finished: its weights, its training state or a
+/// metrics line was written. Such a folder is never reused for a new run.
+pub fn has_finished_epoch(dir: &Path) -> bool {
+    dir.join(MODEL).exists()
+        || dir.join(TRAIN_STATE).exists()
+        || std::fs::read_to_string(dir.join(METRICS))
+            .map_or(dir.join(METRICS).exists(), |t| !t.trim().is_empty())
+}
+
 /// Rewrites the metrics file with `rows` (atomically: it is small).
 pub fn save_metrics(dir: &Path, rows: &[EpochMetrics]) -> Result<()> {
     let mut text = String::new();

@@ -61,7 +61,16 @@ fn flag_mistakes() {
         fails(&["fit", "--optimizer", "adam", "--momentum", "0.9"]).contains("--momentum is for")
     );
     assert!(fails(&["fit", "--optimizer", "lbfgs"]).contains("lbfgs"));
-    assert!(fails(&["fit", "--frobnicate"]).contains("--frobnicate"));
+    // A usage mistake points at the help that lists the subcommand's flags.
+    let line = fails(&["fit", "--frobnicate"]);
+    assert!(
+        line.contains("--frobnicate") && line.ends_with("(see `firelight fit --help`)"),
+        "{line}"
+    );
+    let line = fails(&["eval", "--split", "train"]);
+    assert!(line.ends_with("(see `firelight eval --help`)"), "{line}");
+    let line = fails(&["frobnicate"]);
+    assert!(line.ends_with("(see `firelight --help`)"), "{line}");
     assert!(fails(&["data", "--show", "4"]).contains("--out"));
     assert!(fails(&["eval"]).contains("--run"));
     #[cfg(not(feature = "gpu"))]
@@ -69,6 +78,76 @@ fn flag_mistakes() {
         let gpu = fails(&["fit", "--device", "gpu"]);
         assert!(gpu.contains("no GPU support"), "{gpu}");
     }
+}
+
+#[test]
+fn bare_firelight_is_a_usage_error() {
+    // Help on stderr, status 2 as for any usage mistake, so a script that forgot the
+    // subcommand does not carry on as if it had succeeded.
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Usage: firelight <COMMAND>") && err.contains("fit"),
+        "{err}"
+    );
+    // Asking for help is not a mistake.
+    let o = run(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("Usage: firelight <COMMAND>"));
+}
+
+#[test]
+fn fit_help_gives_each_optimizers_default_lr() {
+    let help = ok(&["fit", "--help"]);
+    assert!(
+        help.contains("adam and adamw: lr 0.001 (PyTorch's default)"),
+        "{help}"
+    );
+    assert!(help.contains("SGD lr 0.1 momentum 0.9"), "{help}");
+}
+
+#[test]
+fn data_checks_its_arguments_before_printing_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_010, 10);
+    let args = |start: &str, out: &std::path::Path| -> std::process::Output {
+        run(&[
+            "data",
+            "--data",
+            s(&data),
+            "--show",
+            "3",
+            "--start",
+            start,
+            "--out",
+            s(out),
+        ])
+    };
+    let o = args("10", &tmp.path().join("g.png"));
+    let line = one_line_error(&o);
+    assert!(
+        line.contains("--start 10 is past the last training image (9)"),
+        "{line}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "no summary before the error: {}",
+        stdout(&o)
+    );
+    assert!(!tmp.path().join("g.png").exists());
+    let o = args("0", &tmp.path().join("no/such/folder/g.png"));
+    let line = one_line_error(&o);
+    assert!(
+        line.contains("cannot write") && line.contains("g.png"),
+        "{line}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "no summary before the error: {}",
+        stdout(&o)
+    );
 }
 
 #[test]

@@ -34,10 +34,18 @@ fn fit_writes_a_run_folder_and_learns() {
     assert_eq!(config["model"], "logistic");
     assert_eq!(config["lr"], 0.5);
     assert_eq!(config["workers"], 2);
+    // Each --json line is the epoch's metrics.jsonl line plus the run folder.
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
-    assert_eq!(json_lines(&metrics), rows);
-    let svg = std::fs::read_to_string(run.join("curve.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("valid accuracy"));
+    let without_run: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r["run"], s(&run));
+            let mut r = r.clone();
+            r.as_object_mut().unwrap().remove("run");
+            r
+        })
+        .collect();
+    assert_eq!(json_lines(&metrics), without_run);
 
     // A second fit into the same folder would overwrite it: refused.
     let line = fails(&[
@@ -50,6 +58,117 @@ fn fit_writes_a_run_folder_and_learns() {
         s(&run),
     ]);
     assert!(line.contains("--resume"), "{line}");
+}
+
+/// The texts of an SVG's `<text>` elements, in order.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .map(|t| {
+            let body = &t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()];
+            body.trim().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_curve_names_the_run_and_labels_its_axes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_300, 10);
+    let run = tmp.path().join("run");
+    ok(&[
+        "fit",
+        "--model",
+        "mlp",
+        "--optimizer",
+        "adamw",
+        "--lr",
+        "0.003",
+        "--epochs",
+        "3",
+        "--limit",
+        "300",
+        "--data",
+        s(&data),
+        "--out",
+        s(&run),
+        "--json",
+    ]);
+    let svg = std::fs::read_to_string(run.join("curve.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    let texts = svg_texts(&svg);
+    assert_eq!(
+        texts[0], "mlp, adamw lr 0.003 weight decay 0.01, batch 64, seed 0, first 300 examples",
+        "the title comes first: {texts:?}"
+    );
+    for label in [
+        "loss",
+        "cross-entropy loss",
+        "epoch",
+        "accuracy (fraction correct)",
+        "train",
+        "valid",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "no {label:?} in {texts:?}"
+        );
+    }
+    let acc = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(acc.lines().last().unwrap()).unwrap();
+    let caption = format!(
+        "valid accuracy (epoch 3: {:.4})",
+        last["valid_acc"].as_f64().unwrap()
+    );
+    assert!(texts.contains(&caption), "{texts:?}");
+    // Tick values on both y axes and the epoch axis: numbers, several of them, and the
+    // y axis labels are rotated along the axis.
+    let numbers: Vec<f64> = texts.iter().filter_map(|t| t.parse().ok()).collect();
+    assert!(numbers.len() >= 12, "{texts:?}");
+    for epoch in [1.0, 2.0, 3.0] {
+        assert!(numbers.contains(&epoch), "{texts:?}");
+    }
+    assert!(
+        numbers
+            .iter()
+            .any(|&v| v > 0.0 && v < 1.0 && v.fract() != 0.0),
+        "{texts:?}"
+    );
+    assert_eq!(
+        svg.matches("rotate(270").count(),
+        2,
+        "two rotated y-axis labels"
+    );
+}
+
+#[test]
+fn json_without_out_says_where_the_run_went() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_100, 10);
+    let o = firelight()
+        .current_dir(tmp.path())
+        .args([
+            "fit",
+            "--model",
+            "logistic",
+            "--epochs",
+            "1",
+            "--limit",
+            "100",
+            "--data",
+            s(&data),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = json_lines(&stdout(&o));
+    let run = rows[0]["run"].as_str().unwrap();
+    assert!(run.starts_with("runs/logistic-"), "{run}");
+    assert!(
+        tmp.path().join(run).join("model.safetensors").is_file(),
+        "{run}"
+    );
 }
 
 #[test]
@@ -175,7 +294,9 @@ fn worker_threads_do_not_change_results() {
         let rows = json_lines(&out)
             .into_iter()
             .map(|mut v| {
-                v.as_object_mut().unwrap().remove("seconds");
+                let row = v.as_object_mut().unwrap();
+                row.remove("seconds");
+                row.remove("run");
                 v
             })
             .collect();
@@ -192,8 +313,23 @@ fn worker_threads_do_not_change_results() {
 fn resume_reproduces_an_uninterrupted_run() {
     // SGD with momentum: the momentum buffers must come back.
     let (_tmp, parts) = check_resume(&["--model", "cnn"]);
-    // Done is done; and settings other than --epochs are the run's.
-    assert!(fails(&["fit", "--resume", s(&parts)]).contains("--epochs"));
+    // Done is done, said in words; and settings other than --epochs are the run's.
+    let line = fails(&["fit", "--resume", s(&parts)]);
+    assert_eq!(
+        line,
+        format!(
+            "error: the run in {} already has the 3 epochs it was set to train; pass --epochs 4 or more to train further",
+            s(&parts)
+        )
+    );
+    let line = fails(&["fit", "--resume", s(&parts), "--epochs", "2"]);
+    assert_eq!(
+        line,
+        format!(
+            "error: the run in {} already has 3 epochs; --epochs 2 asks for fewer; pass --epochs 4 or more to train further",
+            s(&parts)
+        )
+    );
     assert!(
         fails(&["fit", "--resume", s(&parts), "--epochs", "4", "--lr", "0.3"]).contains("--lr")
     );
