@@ -97,9 +97,9 @@ pub fn run(a: FitArgs) -> Result<ExitCode> {
         history = run_dir::load_metrics(&dir)?;
         if history.len() < state.epoch as usize {
             return Err(fail!(
-                "{} lists {} epochs but the training state has {}",
+                "{} lists {} but the training state has {}",
                 dir.join(run_dir::METRICS).display(),
-                history.len(),
+                epochs(history.len() as u32),
                 state.epoch
             ));
         }
@@ -254,10 +254,7 @@ see `firelight fit --help`";
 /// `--resume` with nothing left to train: say how many epochs the run has and what to ask.
 fn nothing_to_do(dir: &Path, done: u32, asked: Option<u32>) -> crate::error::CliError {
     let more = format!("pass --epochs {} or more to train further", done + 1);
-    let has = match done {
-        1 => "1 epoch".to_string(),
-        n => format!("{n} epochs"),
-    };
+    let has = epochs(done);
     match asked {
         Some(e) if e < done => fail!(
             "the run in {} already has {has}; --epochs {e} asks for fewer; {more}",
@@ -271,6 +268,14 @@ fn nothing_to_do(dir: &Path, done: u32, asked: Option<u32>) -> crate::error::Cli
             "the run in {} already has the {has} it was set to train; {more}",
             dir.display()
         ),
+    }
+}
+
+/// "1 epoch", "3 epochs".
+fn epochs(n: u32) -> String {
+    match n {
+        1 => "1 epoch".into(),
+        n => format!("{n} epochs"),
     }
 }
 

@@ -74,6 +74,7 @@ pub fn load_into(
             problems[0],
             match problems.len() {
                 1 => String::new(),
+                2 => " (and 1 more problem)".to_string(),
                 n => format!(" (and {} more problems)", n - 1),
             }
         ));

@@ -157,6 +157,11 @@ fn run_and_checkpoint_mistakes() {
     let run = tmp.path().join("run");
     fit_logistic(&data, &run, "1", "64", &[]);
     let ckpt = run.join("model.safetensors");
+    let line = fails(&["fit", "--resume", s(&run)]);
+    assert!(
+        line.contains("already has the 1 epoch it was set to train; pass --epochs 2 or more"),
+        "{line}"
+    );
 
     let line = fails(&[
         "eval",
