@@ -23,7 +23,7 @@ struct MnistCnn {
     conv3: Conv2d,
 }
 
-impl MnistCnn {
+impl Module for MnistCnn {
     fn forward(&self, xb: &Tensor) -> Tensor {
         let xb = xb.view(&[-1, 1, 28, 28]);
         let xb = self.conv1.forward(&xb).relu();

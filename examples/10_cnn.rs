@@ -29,7 +29,9 @@ impl Mnist_CNN {
             conv3: Conv2d::new(16, 10, 3).stride(2).padding(1),
         }
     }
+}
 
+impl Module for Mnist_CNN {
     fn forward(&self, xb: &Tensor) -> Tensor {
         let xb = xb.view(&[-1, 1, 28, 28]);
         let xb = F::relu(&self.conv1.forward(&xb));

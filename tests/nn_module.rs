@@ -2,7 +2,7 @@
 mod common;
 
 use firelight::nn::{
-    self, Flatten, Lambda, Linear, Module, Parameter, ReLU, Sequential, StateDict,
+    self, Flatten, Lambda, Linear, Module, Parameter, ReLU, Sequential, StateDict, Visit,
 };
 use firelight::{Tensor, no_grad};
 
@@ -25,6 +25,9 @@ impl Module for MnistLogistic {
     fn forward(&self, xb: &Tensor) -> Tensor {
         xb.matmul(&self.weights) + &*self.bias
     }
+}
+
+impl Visit for MnistLogistic {
     fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
         vec![
             ("weights".into(), self.weights.tensor().clone()),

@@ -492,8 +492,28 @@ fn a_parameter_in_two_groups_panics() {
 #[should_panic(expected = "unknown hyperparameter")]
 fn an_unknown_hyperparameter_panics() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
-    let mut opt = Sgd::new(vec![], 0.1);
+    let b = Tensor::ones(&[1]).requires_grad_(true);
+    let mut opt = Sgd::new(vec![b], 0.1);
     opt.add_param_group(ParamGroup::new(vec![w]).with("momentun", 0.9));
+}
+
+/// PyTorch's `ValueError: optimizer got an empty parameter list`, from every optimizer: an
+/// empty list means the model registered nothing, and training would silently do nothing.
+#[test]
+fn every_optimizer_refuses_an_empty_parameter_list() {
+    let makers: [(&str, fn()); 3] = [
+        ("SGD", || drop(Sgd::new(vec![], 0.1))),
+        ("Adam", || drop(Adam::new(vec![], 1e-3))),
+        ("AdamW", || drop(AdamW::new(vec![], 1e-3))),
+    ];
+    for (name, make) in makers {
+        let err = std::panic::catch_unwind(make).expect_err(name);
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            msg.starts_with(&format!("{name}: optimizer got an empty parameter list")),
+            "{name}: {msg}"
+        );
+    }
 }
 
 #[test]

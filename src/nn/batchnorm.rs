@@ -1,5 +1,5 @@
 //! Batch normalisation over the channel dim, as `torch.nn.BatchNorm1d` / `BatchNorm2d`.
-use super::{Module, Parameter};
+use super::{Module, Parameter, Visit};
 use crate::{DType, Tensor, no_grad};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -138,6 +138,9 @@ macro_rules! batchnorm_layer {
             fn forward(&self, x: &Tensor) -> Tensor {
                 self.0.forward(x)
             }
+        }
+
+        impl Visit for $name {
             fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
                 self.0.params()
             }

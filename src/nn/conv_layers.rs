@@ -1,6 +1,7 @@
 //! Convolution and pooling layers over `nn::functional`.
 use super::functional::{self as F, AvgPool2dOptions, Conv2dOptions, IntoPair, MaxPool2dOptions};
-use super::{Module, Parameter, init};
+use super::layers::weight_and_bias;
+use super::{Module, Parameter, Visit, init};
 use crate::Tensor;
 
 /// A 2-D convolution, like `torch.nn.Conv2d`, built PyTorch-style:
@@ -101,17 +102,15 @@ impl Conv2d {
     }
 }
 
+impl Visit for Conv2d {
+    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
+        weight_and_bias(&self.weight, self.bias.as_ref())
+    }
+}
+
 impl Module for Conv2d {
     fn forward(&self, x: &Tensor) -> Tensor {
         F::conv2d(x, &self.weight, self.bias.as_deref(), &self.options)
-    }
-
-    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
-        let mut p = vec![("weight".to_string(), self.weight.tensor().clone())];
-        if let Some(b) = &self.bias {
-            p.push(("bias".to_string(), b.tensor().clone()));
-        }
-        p
     }
 }
 
@@ -135,6 +134,8 @@ impl AvgPool2d {
         AvgPool2d(options)
     }
 }
+
+impl Visit for AvgPool2d {}
 
 impl Module for AvgPool2d {
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -163,6 +164,8 @@ impl MaxPool2d {
     }
 }
 
+impl Visit for MaxPool2d {}
+
 impl Module for MaxPool2d {
     fn forward(&self, x: &Tensor) -> Tensor {
         F::max_pool2d(x, &self.0)
@@ -184,6 +187,8 @@ impl AdaptiveAvgPool2d {
         AdaptiveAvgPool2d(output_size.into_pair())
     }
 }
+
+impl Visit for AdaptiveAvgPool2d {}
 
 impl Module for AdaptiveAvgPool2d {
     fn forward(&self, x: &Tensor) -> Tensor {

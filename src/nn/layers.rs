@@ -1,5 +1,5 @@
 //! Simple layers: Linear, activations, Flatten, and Lambda for any closure.
-use super::{Module, Parameter, init};
+use super::{Module, Parameter, Visit, init};
 use crate::Tensor;
 
 /// `y = x W^T + b`, like `torch.nn.Linear`, with PyTorch's default initialisation
@@ -44,6 +44,24 @@ impl Linear {
     }
 }
 
+impl Visit for Linear {
+    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
+        weight_and_bias(&self.weight, self.bias.as_ref())
+    }
+}
+
+/// `[("weight", w), ("bias", b)]`, without the bias when there is none.
+pub(super) fn weight_and_bias(
+    weight: &Parameter,
+    bias: Option<&Parameter>,
+) -> Vec<(String, Tensor)> {
+    let mut p = vec![("weight".to_string(), weight.tensor().clone())];
+    if let Some(b) = bias {
+        p.push(("bias".to_string(), b.tensor().clone()));
+    }
+    p
+}
+
 impl Module for Linear {
     fn forward(&self, x: &Tensor) -> Tensor {
         let y = x.matmul(&self.weight.t());
@@ -51,14 +69,6 @@ impl Module for Linear {
             Some(b) => y + &**b,
             None => y,
         }
-    }
-
-    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
-        let mut p = vec![("weight".to_string(), self.weight.tensor().clone())];
-        if let Some(b) = &self.bias {
-            p.push(("bias".to_string(), b.tensor().clone()));
-        }
-        p
     }
 }
 
@@ -72,6 +82,8 @@ impl Module for Linear {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReLU;
 
+impl Visit for ReLU {}
+
 impl Module for ReLU {
     fn forward(&self, x: &Tensor) -> Tensor {
         x.relu()
@@ -82,6 +94,8 @@ impl Module for ReLU {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sigmoid;
 
+impl Visit for Sigmoid {}
+
 impl Module for Sigmoid {
     fn forward(&self, x: &Tensor) -> Tensor {
         x.sigmoid()
@@ -91,6 +105,8 @@ impl Module for Sigmoid {
 /// The hyperbolic tangent as a layer.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tanh;
+
+impl Visit for Tanh {}
 
 impl Module for Tanh {
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -133,6 +149,8 @@ impl Default for Flatten {
     }
 }
 
+impl Visit for Flatten {}
+
 impl Module for Flatten {
     fn forward(&self, x: &Tensor) -> Tensor {
         x.flatten(self.start_dim, self.end_dim)
@@ -159,6 +177,8 @@ impl Lambda {
         }
     }
 }
+
+impl Visit for Lambda {}
 
 impl Module for Lambda {
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -191,6 +211,8 @@ impl Default for LeakyReLU {
     }
 }
 
+impl Visit for LeakyReLU {}
+
 impl Module for LeakyReLU {
     fn forward(&self, x: &Tensor) -> Tensor {
         super::functional::leaky_relu(x, self.negative_slope)
@@ -200,6 +222,8 @@ impl Module for LeakyReLU {
 /// GELU (the exact erf form, PyTorch's default) as a layer.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GELU;
+
+impl Visit for GELU {}
 
 impl Module for GELU {
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -243,6 +267,9 @@ impl Module for Dropout {
     fn forward(&self, x: &Tensor) -> Tensor {
         super::functional::dropout(x, self.p, self.is_training())
     }
+}
+
+impl Visit for Dropout {
     fn set_own_training(&self, training: bool) {
         self.training
             .store(training, std::sync::atomic::Ordering::Relaxed);

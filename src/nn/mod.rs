@@ -14,7 +14,9 @@ pub use batchnorm::{BatchNorm1d, BatchNorm2d};
 pub use conv_layers::{AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d};
 pub use firelight_derive::Module;
 pub use layers::{Dropout, Flatten, GELU, Lambda, LeakyReLU, Linear, ReLU, Sigmoid, Tanh};
-pub use module::Module;
+#[doc(hidden)]
+pub use module::tree;
+pub use module::{Module, Visit};
 pub use parameter::Parameter;
 pub use sequential::Sequential;
 pub use state_dict::StateDict;

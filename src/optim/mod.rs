@@ -238,6 +238,13 @@ impl Core {
         tensor_names: &'static [&'static str],
         scalar_names: &'static [&'static str],
     ) -> Core {
+        if params.is_empty() {
+            // As PyTorch's ValueError; a model whose struct lacks `#[derive(Module)]` can no
+            // longer get here (it does not compile), but a filter that keeps nothing can.
+            panic!(
+                "{name}: optimizer got an empty parameter list (model.parameters() returned no tensors)"
+            );
+        }
         let mut core = Core {
             name,
             defaults: defaults.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
