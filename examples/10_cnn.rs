@@ -106,8 +106,8 @@ fn main() -> firelight::Result<()> {
     firelight::manual_seed(0);
     let mnist = Mnist::load(data_dir())?;
     let (bs, lr, epochs) = (64, 0.1, 2);
-    let train_ds = TensorDataset::new((mnist.x_train, mnist.y_train));
-    let valid_ds = TensorDataset::new((mnist.x_valid, mnist.y_valid));
+    let train_ds = TensorDataset::new(mnist.x_train, mnist.y_train);
+    let valid_ds = TensorDataset::new(mnist.x_valid, mnist.y_valid);
     let (train_dl, valid_dl) = get_data(train_ds, valid_ds, bs);
     let model = Mnist_CNN::new();
     let mut opt = Sgd::new(model.parameters(), lr).momentum(0.9);

@@ -80,8 +80,8 @@ fn main() -> firelight::Result<()> {
     firelight::manual_seed(0);
     let mnist = Mnist::load(data_dir())?;
     let (bs, lr, epochs) = (64, 0.1, 2);
-    let train_ds = TensorDataset::new((mnist.x_train, mnist.y_train));
-    let valid_ds = TensorDataset::new((mnist.x_valid, mnist.y_valid));
+    let train_ds = TensorDataset::new(mnist.x_train, mnist.y_train);
+    let valid_ds = TensorDataset::new(mnist.x_valid, mnist.y_valid);
     let (train_dl, valid_dl) = get_data(train_ds, valid_ds, bs);
     let model = Sequential::new()
         .add(Lambda::new(preprocess))

@@ -35,8 +35,8 @@ fn preprocess((x, y): (Tensor, Tensor), dev: &Device) -> (Tensor, Tensor) {
 }
 
 fn get_data(m: Mnist, bs: usize, dev: Device) -> (Loader, Loader) {
-    let train_ds = TensorDataset::new((m.x_train, m.y_train));
-    let valid_ds = TensorDataset::new((m.x_valid, m.y_valid));
+    let train_ds = TensorDataset::new(m.x_train, m.y_train);
+    let valid_ds = TensorDataset::new(m.x_valid, m.y_valid);
     (
         DataLoader::new(train_ds)
             .batch_size(bs)

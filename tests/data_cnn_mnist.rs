@@ -74,8 +74,8 @@ fn cnn_reaches_90_percent_in_two_epochs() {
     let t = std::time::Instant::now();
     let (losses, accuracy) = train(
         0,
-        TensorDataset::new((m.x_train, m.y_train)),
-        TensorDataset::new((m.x_valid, m.y_valid)),
+        TensorDataset::new(m.x_train, m.y_train),
+        TensorDataset::new(m.x_valid, m.y_valid),
         2,
         0,
     );
@@ -97,7 +97,7 @@ fn cnn_reaches_90_percent_in_two_epochs() {
 fn same_seed_gives_bit_identical_losses() {
     let _lock = GLOBAL_SEED.lock().unwrap_or_else(|e| e.into_inner());
     let m = mnist();
-    let ds = |x: &Tensor, y: &Tensor, n| TensorDataset::new((x.slice(0, ..n), y.slice(0, ..n)));
+    let ds = |x: &Tensor, y: &Tensor, n| TensorDataset::new(x.slice(0, ..n), y.slice(0, ..n));
     let run = |seed, workers| {
         train(
             seed,

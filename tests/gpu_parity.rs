@@ -750,7 +750,7 @@ fn a_data_set_on_the_gpu_gives_gpu_batches() {
     let x = t(&[10, 3], 90);
     let y = Tensor::arange(10);
     let dl = |x: &Tensor, y: &Tensor| {
-        DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+        DataLoader::new(TensorDataset::new(x.clone(), y.clone()))
             .batch_size(4)
             .shuffle(true)
             .seed(1)

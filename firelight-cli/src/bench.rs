@@ -56,7 +56,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         firelight::manual_seed(0);
         let model = models::build(name)?;
         let mut opt = Sgd::new(model.parameters(), lr).momentum(momentum);
-        let train_dl = DataLoader::new(TensorDataset::new((x_train.clone(), y_train.clone())))
+        let train_dl = DataLoader::new(TensorDataset::new(x_train.clone(), y_train.clone()))
             .batch_size(64)
             .shuffle(true)
             .seed(0);

@@ -38,7 +38,7 @@ pub fn evaluate(
     let n = x.shape()[0];
     let mut loss_sum = Tensor::zeros(&[]).to(&dev);
     let mut batches = Vec::new();
-    let dl = DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+    let dl = DataLoader::new(TensorDataset::new(x.clone(), y.clone()))
         .batch_size(EVAL_BATCH)
         .num_workers(workers)
         .map(move |(x, y)| (x.to(&dev), y.to(&dev)));
