@@ -110,7 +110,7 @@ fn main() {
         for (w, b) in &params {
             h = F::conv2d(&h, w, Some(b), &o).relu();
         }
-        let loss = F::avg_pool2d(&h, &pool).mean();
+        let loss = F::avg_pool2d(&h, &pool).mean(..);
         loss.backward();
     });
     results.push((

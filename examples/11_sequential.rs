@@ -37,7 +37,7 @@ fn evaluate(model: &dyn Module, loss_func: LossFn, valid_dl: &Loader) -> (f64, f
         let out = model.forward(&xb);
         let bs = xb.shape()[0];
         loss_sum += loss_func(&out, &yb).item::<f32>() as f64 * bs as f64;
-        correct += out.argmax_dim(1, false).eq(&yb).float().sum().item::<f32>() as f64;
+        correct += out.argmax(1).eq(&yb).float().sum(..).item::<f32>() as f64;
         n += bs;
     }
     (loss_sum / n as f64, correct / n as f64)

@@ -94,7 +94,7 @@ fn main() -> firelight::Result<()> {
             let out = model.forward(&xb);
             let bs = yb.shape()[0];
             loss += F::cross_entropy(&out, &yb).item::<f64>() * bs as f64;
-            correct += out.argmax_dim(1, false).eq(&yb).float().sum().item::<f64>();
+            correct += out.argmax(1).eq(&yb).float().sum(..).item::<f64>();
             n += bs;
         }
         println!(

@@ -8,7 +8,7 @@
 //! let w = (Tensor::randn(&[784, 10]) / 784f32.sqrt()).requires_grad_(true);
 //! let b = Tensor::zeros(&[10]).requires_grad_(true);
 //! let xb = Tensor::rand(&[64, 784]);
-//! let loss = (xb.matmul(&w) + &b).relu().mean();
+//! let loss = (xb.matmul(&w) + &b).relu().mean(..);
 //! loss.backward();
 //! assert_eq!(w.grad().unwrap().shape(), &[784, 10]);
 //! ```
@@ -33,5 +33,6 @@ pub use dtype::{DType, Element, Float};
 pub use error::{Error, Result};
 pub use layout::Shape;
 pub use tensor::{
-    Dims, Generator, Operand, PrintOptions, Tensor, get_printoptions, manual_seed, set_printoptions,
+    Dim, Dims, Generator, Operand, PrintOptions, Tensor, get_printoptions, manual_seed,
+    set_printoptions,
 };

@@ -60,8 +60,8 @@ fn train(
     let _g = no_grad();
     let (mut correct, mut n) = (0.0, 0);
     for (xb, yb) in &valid_dl {
-        let preds = model.forward(&xb).argmax_dim(1, false);
-        correct += preds.eq(&yb).float().sum().item::<f32>() as f64;
+        let preds = model.forward(&xb).argmax(1);
+        correct += preds.eq(&yb).float().sum(..).item::<f32>() as f64;
         n += yb.shape()[0];
     }
     (losses, correct / n as f64)

@@ -101,7 +101,7 @@ fn conv2d_only_weight_needs_grad() {
     let x = randn(1, &[2, 2, 5, 5]);
     let w = randn(2, &[3, 2, 3, 3]).requires_grad_(true);
     F::conv2d(&x, &w, None, &Conv2dOptions::new())
-        .sum()
+        .sum(..)
         .backward();
     assert_eq!(w.grad().unwrap().shape(), &[3, 2, 3, 3]);
     assert!(x.grad().is_none());

@@ -164,7 +164,7 @@ fn results_do_not_depend_on_thread_count() {
         let w = w0.detach().deep_clone().requires_grad_(true);
         let xi = x.detach().deep_clone().requires_grad_(true);
         let y = F::conv2d(&xi, &w, None, &o);
-        (&y * &y).sum().backward();
+        (&y * &y).sum(..).backward();
         (
             y.to_vec::<f32>(),
             w.grad().unwrap().to_vec::<f32>(),

@@ -55,7 +55,7 @@ fn derive_with_forward_in_the_trait_impl_trains_every_parameter() {
     let mut opt = Sgd::new(model.parameters(), 0.1);
     let before: Vec<Vec<f32>> = model.parameters().iter().map(|p| p.to_vec()).collect();
     let x = Tensor::randn(&[16, 4]);
-    model.forward(&x).pow(2).mean().backward();
+    model.forward(&x).pow(2).mean(..).backward();
     opt.step();
     let after: Vec<Vec<f32>> = model.parameters().iter().map(|p| p.to_vec()).collect();
     for (name, (b, a)) in names.iter().zip(before.iter().zip(&after)) {
@@ -129,7 +129,7 @@ fn derive_registers_parameters_in_field_order() {
     };
     let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["weights", "bias"]);
-    let loss = Module::forward(&m, &Tensor::rand(&[4, 784])).mean();
+    let loss = Module::forward(&m, &Tensor::rand(&[4, 784])).mean(..);
     loss.backward();
     assert!(m.parameters().iter().all(|p| p.grad().is_some()));
 }
@@ -199,7 +199,7 @@ fn a_derived_struct_without_forward_still_lists_and_saves_its_parameters() {
     assert!(gan.discriminator[1].is_training());
     gan.discriminator
         .forward(&gan.generator.forward(&Tensor::ones(&[3, 2])))
-        .sum()
+        .sum(..)
         .backward();
     assert!(gan.parameters().iter().all(|p| p.grad().is_some()));
     gan.zero_grad();

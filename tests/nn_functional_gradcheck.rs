@@ -102,7 +102,7 @@ fn dropout() {
     let kept = F::dropout(&big, 0.25, true)
         .gt(0.0)
         .to_dtype(firelight::DType::F32);
-    let frac = kept.mean().item::<f32>();
+    let frac = kept.mean(..).item::<f32>();
     assert!((frac - 0.75).abs() < 0.02, "kept {frac}");
 }
 
@@ -249,13 +249,13 @@ fn mse_and_bce_with_logits() {
 
 /// The tutorial's hand-written versions (examples/01_from_scratch.rs).
 fn hand_log_softmax(x: &Tensor) -> Tensor {
-    x - x.exp().sum_dim(-1, false).log().unsqueeze(-1)
+    x - x.exp().sum(-1).log().unsqueeze(-1)
 }
 
 fn hand_nll(input: &Tensor, target: &Tensor) -> Tensor {
     -input
         .index(&[&Tensor::arange(target.shape()[0] as i64), target])
-        .mean()
+        .mean(..)
 }
 
 #[test]

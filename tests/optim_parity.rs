@@ -79,7 +79,7 @@ impl Problem {
 
     fn loss(&self, w: &Tensor, b: &Tensor) -> Tensor {
         let r = &(&self.x.matmul(w) + b) - &self.y;
-        &(&(&r * &r).mean() + &(w * &self.c).sum()) + &(b * &self.d).sum()
+        &(&(&r * &r).mean(..) + &(w * &self.c).sum(..)) + &(b * &self.d).sum(..)
     }
 
     fn train(&self, opt: &mut dyn Optimizer, w: &Tensor, b: &Tensor, steps: usize) {
@@ -244,7 +244,7 @@ fn load_state_dict_lists_every_mismatch() {
     let w = Tensor::zeros(&[3, 4]).requires_grad_(true);
     let b = Tensor::zeros(&[4]).requires_grad_(true);
     let mut adam = Adam::new(vec![w.clone(), b.clone()], 0.1);
-    (&w.sum() + &b.sum()).backward();
+    (&w.sum(..) + &b.sum(..)).backward();
     adam.step();
     let state = adam.state_dict();
 
@@ -445,7 +445,7 @@ fn parameters_without_grad_are_skipped_and_zero_grad_works() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
     let b = Tensor::ones(&[2]).requires_grad_(true);
     let mut opt = Adam::new(vec![w.clone(), b.clone()], 0.1);
-    (&w * 2.0).sum().backward();
+    (&w * 2.0).sum(..).backward();
     opt.step();
     assert_eq!(b.to_vec::<f32>(), vec![1.0, 1.0]);
     assert_eq!(
@@ -464,7 +464,7 @@ fn parameters_without_grad_are_skipped_and_zero_grad_works() {
 fn nesterov_needs_momentum() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
     let mut opt = Sgd::new(vec![w.clone()], 0.1).nesterov(true);
-    w.sum().backward();
+    w.sum(..).backward();
     opt.step();
 }
 
@@ -476,7 +476,7 @@ fn nesterov_needs_zero_dampening() {
         .momentum(0.9)
         .dampening(0.1)
         .nesterov(true);
-    w.sum().backward();
+    w.sum(..).backward();
     opt.step();
 }
 

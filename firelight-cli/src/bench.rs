@@ -140,7 +140,7 @@ fn ops() -> Vec<OpTime> {
         })
     };
     add("add + sum + backward", "[1000,1000]", &mut || {
-        (&a + &b).sum().backward();
+        (&a + &b).sum(..).backward();
         a.set_grad(None);
     });
     add("matmul", "[1000,784]x[784,128]", &mut || {
@@ -156,7 +156,7 @@ fn ops() -> Vec<OpTime> {
         conv2.forward(&x_mid);
     });
     add("conv2d fwd+bwd 16->16 k3 s2", "[64,16,14,14]", &mut || {
-        conv2.forward(&x_mid).sum().backward();
+        conv2.forward(&x_mid).sum(..).backward();
         conv2.zero_grad();
     });
     add("cross_entropy fwd+bwd", "[64,10]", &mut || {

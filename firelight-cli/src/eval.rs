@@ -46,7 +46,7 @@ pub fn evaluate(
         let out = model.forward(&xb);
         let m = yb.shape()[0] as f64;
         loss_sum += F::cross_entropy(&out, &yb) * m;
-        batches.push(out.argmax_dim(1, false));
+        batches.push(out.argmax(1));
     }
     model.train();
     let predictions = match batches.len() {

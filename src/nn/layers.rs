@@ -238,10 +238,10 @@ impl Module for GELU {
 /// use firelight::nn::{Dropout, Module};
 /// let d = Dropout::new(0.5);
 /// let x = firelight::Tensor::ones(&[1000]);
-/// let kept = d.forward(&x).gt(0.0).float().mean().item::<f32>();
+/// let kept = d.forward(&x).gt(0.0).float().mean(..).item::<f32>();
 /// assert!((kept - 0.5).abs() < 0.1);
 /// d.eval();
-/// assert_eq!(d.forward(&x).sum().item::<f32>(), 1000.0);
+/// assert_eq!(d.forward(&x).sum(..).item::<f32>(), 1000.0);
 /// ```
 #[derive(Debug)]
 pub struct Dropout {

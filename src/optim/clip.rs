@@ -47,13 +47,13 @@ pub fn clip_grad_norm_(params: &[Tensor], max_norm: f64, norm_type: f64) -> Tens
 fn vector_norm(t: &Tensor, p: f64) -> Tensor {
     let a = t.abs();
     if p == f64::INFINITY {
-        a.max()
+        a.max(..)
     } else if p == 1.0 {
-        a.sum()
+        a.sum(..)
     } else if p == 2.0 {
-        (&a * &a).sum().sqrt()
+        (&a * &a).sum(..).sqrt()
     } else {
-        a.pow(p).sum().pow(1.0 / p)
+        a.pow(p).sum(..).pow(1.0 / p)
     }
 }
 

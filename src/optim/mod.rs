@@ -12,7 +12,7 @@
 //! use firelight::optim::{Optimizer, Sgd};
 //! let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
 //! let mut opt = Sgd::new(vec![w.clone()], 0.1).momentum(0.9);
-//! (&w * &w).sum().backward();
+//! (&w * &w).sum(..).backward();
 //! opt.step();
 //! opt.zero_grad();
 //! let v = w.to_vec::<f32>(); // w - 0.1 * 2w
@@ -158,7 +158,7 @@ impl ParamGroup {
 /// use firelight::Tensor;
 /// use firelight::optim::{Adam, Optimizer};
 /// fn train_step(opt: &mut dyn Optimizer, w: &Tensor) {
-///     (w * w).sum().backward();
+///     (w * w).sum(..).backward();
 ///     opt.step();
 ///     opt.zero_grad();
 /// }

@@ -171,7 +171,7 @@ impl Tensor {
     ///
     /// ```
     /// let r = firelight::Tensor::randn(&[10000]);
-    /// assert!(r.mean().item::<f32>().abs() < 0.05);
+    /// assert!(r.mean(..).item::<f32>().abs() < 0.05);
     /// ```
     pub fn randn(shape: &[usize]) -> Tensor {
         let n = shape.iter().product();

@@ -368,7 +368,7 @@ impl Tensor {
     /// ```
     /// let preds = firelight::Tensor::from_vec(vec![1i64, 2, 3], &[3]);
     /// let y = firelight::Tensor::from_vec(vec![1i64, 0, 3], &[3]);
-    /// assert_eq!(preds.eq(&y).float().mean().item::<f32>(), 2.0 / 3.0);
+    /// assert_eq!(preds.eq(&y).float().mean(..).item::<f32>(), 2.0 / 3.0);
     /// ```
     pub fn eq(&self, other: impl Operand) -> Tensor {
         self.compare(other, CmpOp::Eq, "eq")

@@ -67,8 +67,8 @@ impl Tensor {
         );
         match (a.dim(), b.dim()) {
             (1, 1) => a.unsqueeze(0).mm_batched(&b.unsqueeze(1)).reshape(&[]),
-            (1, _) => a.unsqueeze(0).mm_batched(b).squeeze_dim(-2),
-            (_, 1) => a.mm_batched(&b.unsqueeze(1)).squeeze_dim(-1),
+            (1, _) => a.unsqueeze(0).mm_batched(b).squeeze(-2),
+            (_, 1) => a.mm_batched(&b.unsqueeze(1)).squeeze(-1),
             _ => a.mm_batched(b),
         }
     }

@@ -14,7 +14,7 @@ mod view;
 pub use display::{PrintOptions, get_printoptions, set_printoptions};
 pub use elementwise::Operand;
 pub use random::{Generator, manual_seed};
-pub use reduce::Dims;
+pub use reduce::{Dim, Dims};
 
 use crate::autograd::{self, Backward, Node};
 use crate::backend::Storage;
@@ -52,7 +52,7 @@ pub(crate) struct Inner {
 /// ```
 /// use firelight::Tensor;
 /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
-/// let y = (&x * 2.0 + 1.0).sum();
+/// let y = (&x * 2.0 + 1.0).sum(..);
 /// assert_eq!(y.item::<f32>(), 24.0);
 /// ```
 #[derive(Clone)]
@@ -311,7 +311,7 @@ impl Tensor {
     /// ```
     /// use firelight::Tensor;
     /// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
-    /// (&w * &w).sum().backward();
+    /// (&w * &w).sum(..).backward();
     /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![2.0, 4.0]);
     /// ```
     pub fn grad(&self) -> Option<Tensor> {
@@ -376,7 +376,7 @@ impl Tensor {
     /// ```
     /// use firelight::Tensor;
     /// let x = Tensor::from_vec(vec![3.0f32], &[1]).requires_grad_(true);
-    /// let y = (&x * &x).sum();
+    /// let y = (&x * &x).sum(..);
     /// y.backward();
     /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![6.0]);
     /// ```
@@ -462,7 +462,7 @@ impl Tensor {
     /// use firelight::{Device, Tensor};
     /// let dev = Device::gpu_if_available();
     /// let x = Tensor::ones(&[2]).requires_grad_(true);
-    /// (x.to(&dev) * 3.0).sum().backward();
+    /// (x.to(&dev) * 3.0).sum(..).backward();
     /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![3.0, 3.0]);
     /// ```
     ///

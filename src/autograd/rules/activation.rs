@@ -11,7 +11,7 @@ pub(crate) struct SoftmaxBackward {
 impl Backward for SoftmaxBackward {
     fn backward(&self, g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         let y = self.out.get();
-        let s = (g * y).sum_dim(self.dim, true);
+        let s = (g * y).sum_keepdim(self.dim);
         vec![Some(y * (g - s))]
     }
 }
@@ -25,7 +25,7 @@ pub(crate) struct LogSoftmaxBackward {
 impl Backward for LogSoftmaxBackward {
     fn backward(&self, g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         let y = self.out.get();
-        vec![Some(g - y.exp() * g.sum_dim(self.dim, true))]
+        vec![Some(g - y.exp() * g.sum_keepdim(self.dim))]
     }
 }
 

@@ -84,8 +84,8 @@ pub fn softmax(x: &Tensor, dim: i64) -> Tensor {
     let x = x.to_dtype(x.float_dtype());
     let out = {
         let _g = no_grad();
-        let e = (&x - x.max_dim(d, true).0).exp();
-        &e / e.sum_dim(d, true)
+        let e = (&x - x.max_keepdim(d).0).exp();
+        &e / e.sum_keepdim(d)
     };
     Tensor::record_op(out, "SoftmaxBackward0", &[&x], |out| {
         Box::new(SoftmaxBackward {
@@ -111,8 +111,8 @@ pub fn log_softmax(x: &Tensor, dim: i64) -> Tensor {
     let x = x.to_dtype(x.float_dtype());
     let out = {
         let _g = no_grad();
-        let shifted = &x - x.max_dim(d, true).0;
-        &shifted - shifted.exp().sum_dim(d, true).log()
+        let shifted = &x - x.max_keepdim(d).0;
+        &shifted - shifted.exp().sum_keepdim(d).log()
     };
     Tensor::record_op(out, "LogSoftmaxBackward0", &[&x], |out| {
         Box::new(LogSoftmaxBackward {

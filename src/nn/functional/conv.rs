@@ -125,7 +125,7 @@ impl Conv2dOptions {
 pub(crate) fn batched(op: &str, x: &Tensor, f: impl FnOnce(&Tensor) -> Tensor) -> Tensor {
     match x.dim() {
         4 => f(x),
-        3 => f(&x.unsqueeze(0)).squeeze_dim(0),
+        3 => f(&x.unsqueeze(0)).squeeze(0),
         _ => panic!(
             "{op}: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape {:?}",
             x.shape()
@@ -146,7 +146,7 @@ pub(crate) fn batched(op: &str, x: &Tensor, f: impl FnOnce(&Tensor) -> Tensor) -
 /// let y = F::conv2d(&x, &w, Some(&b), &F::Conv2dOptions::new().stride(2).padding(1));
 /// assert_eq!(y.shape(), &[64, 16, 14, 14]);
 /// assert_eq!(y.grad_fn(), Some("ConvolutionBackward0"));
-/// y.sum().backward();
+/// y.sum(..).backward();
 /// assert_eq!(w.grad().unwrap().shape(), &[16, 1, 3, 3]);
 /// ```
 ///

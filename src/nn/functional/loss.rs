@@ -25,8 +25,8 @@ impl Reduction {
     fn apply(self, loss: Tensor) -> Tensor {
         match self {
             Reduction::None => loss,
-            Reduction::Mean => loss.mean(),
-            Reduction::Sum => loss.sum(),
+            Reduction::Mean => loss.mean(..),
+            Reduction::Sum => loss.sum(..),
         }
     }
 }
@@ -186,10 +186,10 @@ fn class_loss(
         let _g = no_grad();
         match reduction {
             Reduction::None => (loss, mass, Reduced::None),
-            Reduction::Sum => (loss.sum(), mass, Reduced::Sum),
+            Reduction::Sum => (loss.sum(..), mass, Reduced::Sum),
             Reduction::Mean => {
-                let d = mass.sum();
-                (loss.sum() / &d, d, Reduced::Mean)
+                let d = mass.sum(..);
+                (loss.sum(..) / &d, d, Reduced::Mean)
             }
         }
     };

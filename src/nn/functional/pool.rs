@@ -353,11 +353,7 @@ pub fn max_pool2d_with_indices(x: &Tensor, opts: &MaxPool2dOptions) -> (Tensor, 
         })
     });
     let idx = idx.unwrap();
-    let idx = if x.dim() == 3 {
-        idx.squeeze_dim(0)
-    } else {
-        idx
-    };
+    let idx = if x.dim() == 3 { idx.squeeze(0) } else { idx };
     (y, idx)
 }
 
