@@ -29,10 +29,10 @@ mod tensor;
 pub use autograd::{enable_grad, is_grad_enabled, no_grad};
 pub use backend::threads::{get_num_threads, set_num_threads};
 pub use device::Device;
-pub use dtype::{DType, Element, Float};
+pub use dtype::{DType, Element, Float, get_default_dtype, set_default_dtype};
 pub use error::{Error, Result};
 pub use layout::Shape;
 pub use tensor::{
-    Dim, Dims, Generator, Operand, PrintOptions, Tensor, get_printoptions, manual_seed,
-    set_printoptions,
+    Dim, Dims, Generator, Operand, PrintOptions, Scalar, Tensor, TensorData, get_printoptions,
+    manual_seed, set_printoptions,
 };

@@ -76,7 +76,7 @@ impl Module for Linear {
 ///
 /// ```
 /// use firelight::nn::{Module, ReLU};
-/// let y = ReLU.forward(&firelight::Tensor::from_vec(vec![-1.0f32, 1.0], &[2]));
+/// let y = ReLU.forward(&firelight::Tensor::tensor([-1.0, 1.0]));
 /// assert_eq!(y.to_vec::<f32>(), vec![0.0, 1.0]);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
@@ -190,7 +190,7 @@ impl Module for Lambda {
 ///
 /// ```
 /// use firelight::nn::{LeakyReLU, Module};
-/// let y = LeakyReLU::new(0.1).forward(&firelight::Tensor::from_vec(vec![-1.0f32, 2.0], &[2]));
+/// let y = LeakyReLU::new(0.1).forward(&firelight::Tensor::tensor([-1.0, 2.0]));
 /// assert_eq!(y.to_vec::<f32>(), vec![-0.1, 2.0]);
 /// ```
 #[derive(Clone, Copy, Debug)]

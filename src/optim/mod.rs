@@ -10,7 +10,7 @@
 //! ```
 //! use firelight::Tensor;
 //! use firelight::optim::{Optimizer, Sgd};
-//! let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+//! let w = Tensor::tensor([1.0, 2.0]).requires_grad_(true);
 //! let mut opt = Sgd::new(vec![w.clone()], 0.1).momentum(0.9);
 //! (&w * &w).sum(..).backward();
 //! opt.step();

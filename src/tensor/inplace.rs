@@ -113,7 +113,7 @@ impl Tensor {
     ///
     /// ```
     /// let x = firelight::Tensor::zeros(&[2, 2]);
-    /// x.copy_(&firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2]));
+    /// x.copy_(&firelight::Tensor::tensor([1.0, 2.0]));
     /// assert_eq!(x.to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0]);
     /// ```
     pub fn copy_(&self, src: &Tensor) -> &Tensor {

@@ -86,13 +86,14 @@ impl Tensor {
 
     fn mm_batched(&self, other: &Tensor) -> Tensor {
         let (a, b) = (self, other);
-        assert_eq!(
-            a.dtype(),
-            b.dtype(),
-            "matmul: expected both operands to have the same dtype, got {} and {}",
-            a.dtype(),
-            b.dtype()
-        );
+        if a.dtype() != b.dtype() {
+            panic!(
+                "matmul: expected both operands to have the same dtype, got {} and {}{}",
+                a.dtype(),
+                b.dtype(),
+                super::float64_hint(a.dtype(), b.dtype())
+            );
+        }
         assert_eq!(
             a.device(),
             b.device(),

@@ -94,7 +94,7 @@ mod sealed {
 ///
 /// ```
 /// use firelight::Tensor;
-/// let x = Tensor::from_vec(vec![1.0f32, 5.0, 7.0, 2.0], &[2, 2]);
+/// let x = Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
 /// let (values, indices) = x.max(1);
 /// assert_eq!(values.to_vec::<f32>(), vec![5.0, 7.0]);
 /// assert_eq!(indices.to_vec::<i64>(), vec![1, 0]);
@@ -274,7 +274,7 @@ impl Tensor {
     /// every element (`x.mean()`). Float tensors only, as in PyTorch.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 3.0, 5.0, 7.0], &[2, 2]);
+    /// let x = firelight::Tensor::tensor([[1.0, 3.0], [5.0, 7.0]]);
     /// assert_eq!(x.mean(..).item::<f32>(), 4.0);
     /// assert_eq!(x.mean(0).to_vec::<f32>(), vec![3.0, 5.0]);
     /// ```
@@ -295,7 +295,7 @@ impl Tensor {
     /// [`Tensor::mean`] keeping the reduced dims as size 1.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 3.0, 5.0, 7.0], &[2, 2]);
+    /// let x = firelight::Tensor::tensor([[1.0, 3.0], [5.0, 7.0]]);
     /// assert_eq!(x.mean_keepdim(1).to_vec::<f32>(), vec![2.0, 6.0]);
     /// assert_eq!(x.mean_keepdim(1).shape(), &[2, 1]);
     /// ```
@@ -370,7 +370,7 @@ impl Tensor {
     /// the first maximum wins ties.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 5.0, 7.0, 2.0], &[2, 2]);
+    /// let x = firelight::Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
     /// let (v, i) = x.max(1);
     /// assert_eq!(v.to_vec::<f32>(), vec![5.0, 7.0]);
     /// assert_eq!(i.to_vec::<i64>(), vec![1, 0]);
@@ -387,7 +387,7 @@ impl Tensor {
     /// [`Tensor::max`] over `dim`, keeping it as size 1 (`keepdim=True`).
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 5.0, 7.0, 2.0], &[2, 2]);
+    /// let x = firelight::Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
     /// let (v, i) = x.max_keepdim(1);
     /// assert_eq!(v.shape(), &[2, 1]);
     /// assert_eq!(i.to_vec::<i64>(), vec![1, 0]);
@@ -404,7 +404,7 @@ impl Tensor {
     /// smallest element (`x.min()`).
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 5.0, 7.0, 2.0], &[2, 2]);
+    /// let x = firelight::Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
     /// assert_eq!(x.min(0).0.to_vec::<f32>(), vec![1.0, 2.0]);
     /// assert_eq!(x.min(..).item::<f32>(), 1.0);
     /// ```
@@ -419,7 +419,7 @@ impl Tensor {
     /// [`Tensor::min`] over `dim`, keeping it as size 1.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 5.0, 7.0, 2.0], &[2, 2]);
+    /// let x = firelight::Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
     /// assert_eq!(x.min_keepdim(0).1.to_vec::<i64>(), vec![0, 1]);
     /// ```
     ///
@@ -449,7 +449,7 @@ impl Tensor {
     /// flattened tensor (`x.argmax()`).
     ///
     /// ```
-    /// let out = firelight::Tensor::from_vec(vec![0.1f32, 0.9, 0.8, 0.2], &[2, 2]);
+    /// let out = firelight::Tensor::tensor([[0.1, 0.9], [0.8, 0.2]]);
     /// assert_eq!(out.argmax(1).to_vec::<i64>(), vec![1, 0]);
     /// assert_eq!(out.argmax(..).item::<i64>(), 1);
     /// ```
@@ -464,7 +464,7 @@ impl Tensor {
     /// [`Tensor::argmax`] over `dim`, keeping it as size 1.
     ///
     /// ```
-    /// let out = firelight::Tensor::from_vec(vec![0.1f32, 0.9, 0.8, 0.2], &[2, 2]);
+    /// let out = firelight::Tensor::tensor([[0.1, 0.9], [0.8, 0.2]]);
     /// assert_eq!(out.argmax_keepdim(1).shape(), &[2, 1]);
     /// ```
     ///
@@ -479,7 +479,7 @@ impl Tensor {
     /// flattened index of the smallest element.
     ///
     /// ```
-    /// let out = firelight::Tensor::from_vec(vec![0.1f32, 0.9, 0.8, 0.2], &[2, 2]);
+    /// let out = firelight::Tensor::tensor([[0.1, 0.9], [0.8, 0.2]]);
     /// assert_eq!(out.argmin(0).to_vec::<i64>(), vec![0, 1]);
     /// assert_eq!(out.argmin(..).item::<i64>(), 0);
     /// ```
@@ -494,7 +494,7 @@ impl Tensor {
     /// [`Tensor::argmin`] over `dim`, keeping it as size 1.
     ///
     /// ```
-    /// let out = firelight::Tensor::from_vec(vec![0.1f32, 0.9, 0.8, 0.2], &[2, 2]);
+    /// let out = firelight::Tensor::tensor([[0.1, 0.9], [0.8, 0.2]]);
     /// assert_eq!(out.argmin_keepdim(0).to_vec::<i64>(), vec![0, 1]);
     /// ```
     ///
@@ -509,7 +509,7 @@ impl Tensor {
     /// `torch.logsumexp(x, dim)`; `..` reduces every dim.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1000.0f32, 1000.0], &[2]);
+    /// let x = firelight::Tensor::tensor([1000.0, 1000.0]);
     /// let y = x.logsumexp(0).item::<f32>();
     /// assert!((y - (1000.0 + 2f32.ln())).abs() < 1e-3);
     /// ```

@@ -320,7 +320,7 @@ impl Tensor {
     /// Repeats size-1 dims (and adds leading dims) without copying; `-1` keeps a size.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1]);
+    /// let x = firelight::Tensor::tensor([[1.0], [2.0]]);
     /// assert_eq!(x.expand(&[-1, 3]).to_vec::<f32>(), vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
     /// ```
     pub fn expand(&self, shape: &[i64]) -> Tensor {

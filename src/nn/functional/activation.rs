@@ -8,7 +8,7 @@ use crate::{Tensor, no_grad};
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![-1.0f32, 0.0, 2.0], &[3]);
+/// let x = Tensor::tensor([-1.0, 0.0, 2.0]);
 /// assert_eq!(F::relu(&x).to_vec::<f32>(), vec![0.0, 0.0, 2.0]);
 /// ```
 pub fn relu(x: &Tensor) -> Tensor {
@@ -20,7 +20,7 @@ pub fn relu(x: &Tensor) -> Tensor {
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![-2.0f32, 3.0], &[2]);
+/// let x = Tensor::tensor([-2.0, 3.0]);
 /// assert_eq!(F::leaky_relu(&x, 0.01).to_vec::<f32>(), vec![-0.02, 3.0]);
 /// ```
 pub fn leaky_relu(x: &Tensor, negative_slope: f64) -> Tensor {
@@ -72,7 +72,7 @@ pub fn tanh(x: &Tensor) -> Tensor {
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![1000.0f32, 1000.0, 0.0, 0.0], &[2, 2]);
+/// let x = Tensor::tensor([[1000.0, 1000.0], [0.0, 0.0]]);
 /// let y = F::softmax(&x, 1).to_vec::<f32>();
 /// assert!(y.iter().all(|v| (v - 0.5).abs() < 1e-6));
 /// ```
@@ -99,7 +99,7 @@ pub fn softmax(x: &Tensor, dim: i64) -> Tensor {
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![1000.0f32, 1000.0], &[1, 2]);
+/// let x = Tensor::tensor([[1000.0, 1000.0]]);
 /// let y = F::log_softmax(&x, 1).to_vec::<f32>();
 /// assert!((y[0] + 2f32.ln()).abs() < 1e-6);
 /// ```

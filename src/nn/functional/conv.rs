@@ -173,11 +173,12 @@ fn conv2d_4d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> T
     for (t, what) in [(w, "weight")].into_iter().chain(b.map(|b| (b, "bias"))) {
         if t.dtype() != x.dtype() || t.device() != x.device() {
             panic!(
-                "conv2d: input ({} on {}) and {what} ({} on {}) must have the same dtype and device",
+                "conv2d: input ({} on {}) and {what} ({} on {}) must have the same dtype and device{}",
                 x.dtype(),
                 x.device(),
                 t.dtype(),
-                t.device()
+                t.device(),
+                crate::tensor::float64_hint(x.dtype(), t.dtype())
             );
         }
     }

@@ -213,8 +213,8 @@ fn class_loss(
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let logp = Tensor::from_vec(vec![-0.5f32, -1.0, -2.0, -0.1], &[2, 2]);
-/// let y = Tensor::from_vec(vec![1i64, 0], &[2]);
+/// let logp = Tensor::tensor([[-0.5, -1.0], [-2.0, -0.1]]);
+/// let y = Tensor::tensor([1, 0]);
 /// assert_eq!(F::nll_loss(&logp, &y).item::<f32>(), 1.5);
 /// ```
 ///
@@ -231,9 +231,9 @@ pub fn nll_loss(input: &Tensor, target: &Tensor) -> Tensor {
 ///
 /// ```
 /// use firelight::{nn::functional::{self as F, NllLossOptions}, Tensor};
-/// let logp = Tensor::from_vec(vec![-0.5f32, -1.0, -2.0, -0.1], &[2, 2]);
-/// let y = Tensor::from_vec(vec![1i64, 0], &[2]);
-/// let w = Tensor::from_vec(vec![3.0f32, 1.0], &[2]);
+/// let logp = Tensor::tensor([[-0.5, -1.0], [-2.0, -0.1]]);
+/// let y = Tensor::tensor([1, 0]);
+/// let w = Tensor::tensor([3.0, 1.0]);
 /// let opts = NllLossOptions { weight: Some(w), ..Default::default() };
 /// // (1 * 1.0 + 3 * 2.0) / (1 + 3)
 /// assert_eq!(F::nll_loss_with(&logp, &y, &opts).item::<f32>(), 1.75);
@@ -260,8 +260,8 @@ pub fn nll_loss_with(input: &Tensor, target: &Tensor, options: &NllLossOptions) 
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 0.0], &[1, 4]);
-/// let y = Tensor::from_vec(vec![2i64], &[1]);
+/// let x = Tensor::tensor([[0.0, 0.0, 0.0, 0.0]]);
+/// let y = Tensor::tensor([2]);
 /// let loss = F::cross_entropy(&x, &y);
 /// assert!((loss.item::<f32>() - 4f32.ln()).abs() < 1e-6);
 /// ```
@@ -279,8 +279,8 @@ pub fn cross_entropy(input: &Tensor, target: &Tensor) -> Tensor {
 ///
 /// ```
 /// use firelight::{nn::functional::{self as F, CrossEntropyOptions}, Tensor};
-/// let x = Tensor::from_vec(vec![0.0f32, 0.0], &[1, 2]);
-/// let y = Tensor::from_vec(vec![0i64], &[1]);
+/// let x = Tensor::tensor([[0.0, 0.0]]);
+/// let y = Tensor::tensor([0]);
 /// let opts = CrossEntropyOptions { label_smoothing: 0.2, ..Default::default() };
 /// assert!((F::cross_entropy_with(&x, &y, &opts).item::<f32>() - 2f32.ln()).abs() < 1e-6);
 /// ```
@@ -309,8 +309,8 @@ pub fn cross_entropy_with(
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
-/// let b = Tensor::from_vec(vec![0.0f32, 4.0], &[2]);
+/// let a = Tensor::tensor([1.0, 2.0]);
+/// let b = Tensor::tensor([0.0, 4.0]);
 /// assert_eq!(F::mse_loss(&a, &b).item::<f32>(), 2.5);
 /// ```
 pub fn mse_loss(input: &Tensor, target: &Tensor) -> Tensor {
@@ -321,8 +321,8 @@ pub fn mse_loss(input: &Tensor, target: &Tensor) -> Tensor {
 ///
 /// ```
 /// use firelight::{nn::functional::{self as F, Reduction}, Tensor};
-/// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
-/// let b = Tensor::from_vec(vec![0.0f32, 4.0], &[2]);
+/// let a = Tensor::tensor([1.0, 2.0]);
+/// let b = Tensor::tensor([0.0, 4.0]);
 /// assert_eq!(F::mse_loss_with(&a, &b, Reduction::None).to_vec::<f32>(), vec![1.0, 4.0]);
 /// ```
 pub fn mse_loss_with(input: &Tensor, target: &Tensor, reduction: Reduction) -> Tensor {
@@ -350,8 +350,8 @@ pub struct BceWithLogitsOptions {
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![0.0f32, 200.0], &[2]);
-/// let y = Tensor::from_vec(vec![1.0f32, 1.0], &[2]);
+/// let x = Tensor::tensor([0.0, 200.0]);
+/// let y = Tensor::tensor([1.0, 1.0]);
 /// let l = F::binary_cross_entropy_with_logits(&x, &y).item::<f32>();
 /// assert!((l - 2f32.ln() / 2.0).abs() < 1e-6);
 /// ```
@@ -367,10 +367,10 @@ pub fn binary_cross_entropy_with_logits(input: &Tensor, target: &Tensor) -> Tens
 ///
 /// ```
 /// use firelight::{nn::functional::{self as F, BceWithLogitsOptions, Reduction}, Tensor};
-/// let x = Tensor::from_vec(vec![0.0f32], &[1]);
-/// let y = Tensor::from_vec(vec![1.0f32], &[1]);
+/// let x = Tensor::tensor([0.0]);
+/// let y = Tensor::tensor([1.0]);
 /// let opts = BceWithLogitsOptions {
-///     pos_weight: Some(Tensor::from_vec(vec![3.0f32], &[1])),
+///     pos_weight: Some(Tensor::tensor([3.0])),
 ///     reduction: Reduction::Sum,
 ///     ..Default::default()
 /// };

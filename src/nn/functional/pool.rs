@@ -321,7 +321,7 @@ pub fn max_pool2d(x: &Tensor, opts: &MaxPool2dOptions) -> Tensor {
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![1.0f32, 3.0, 2.0, 0.0], &[1, 1, 2, 2]);
+/// let x = Tensor::tensor([[[[1.0, 3.0], [2.0, 0.0]]]]);
 /// let (y, i) = F::max_pool2d_with_indices(&x, &F::MaxPool2dOptions::new(2));
 /// assert_eq!((y.item::<f32>(), i.item::<i64>()), (3.0, 1));
 /// ```
