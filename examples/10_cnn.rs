@@ -5,7 +5,7 @@
 //! Run: `cargo run --release --example 10_cnn`
 use firelight::data::{DataLoader, TensorDataset};
 use firelight::datasets::{Mnist, mnist::data_dir};
-use firelight::nn::functional::{self as F, AvgPool2dOptions};
+use firelight::nn::functional as F;
 use firelight::nn::{Conv2d, Module};
 use firelight::optim::{Optimizer, Sgd};
 use firelight::{Tensor, no_grad};
@@ -37,7 +37,7 @@ impl Module for Mnist_CNN {
         let xb = F::relu(&self.conv1.forward(&xb));
         let xb = F::relu(&self.conv2.forward(&xb));
         let xb = F::relu(&self.conv3.forward(&xb));
-        let xb = F::avg_pool2d(&xb, &AvgPool2dOptions::new(4));
+        let xb = F::avg_pool2d(&xb, 4);
         xb.view(&[-1, xb.size(1) as i64])
     }
 }

@@ -433,7 +433,7 @@ fn convolution_all_three_passes_match() {
             name,
             dev,
             vec![t(&xs, 40), t(&ws, 41), t(&[ws[0]], 42)],
-            |x| F::conv2d(&x[0], &x[1], Some(&x[2]), &opts),
+            |x| F::conv2d_with(&x[0], &x[1], Some(&x[2]), opts),
         );
     }
     // A transposed (non-contiguous) input.
@@ -442,11 +442,11 @@ fn convolution_all_three_passes_match() {
         dev,
         vec![t(&[2, 3, 8, 6], 43), t(&[4, 3, 3, 3], 44)],
         |x| {
-            F::conv2d(
+            F::conv2d_with(
                 &x[0].transpose(2, 3),
                 &x[1],
                 None,
-                &Conv2dOptions::new().padding(1),
+                Conv2dOptions::new().padding(1),
             )
         },
     );
@@ -457,12 +457,13 @@ fn pooling_forward_and_backward_match() {
     let Some(dev) = gpu() else { return };
     let x = t(&[2, 3, 9, 11], 50);
     grads("avg_pool2d", dev, vec![x.clone()], |x| {
-        F::avg_pool2d(&x[0], &AvgPool2dOptions::new(3).stride(2).padding(1))
+        F::avg_pool2d_with(&x[0], 3, AvgPool2dOptions::new().stride(2).padding(1))
     });
     grads("avg_pool2d exclude pad, ceil", dev, vec![x.clone()], |x| {
-        F::avg_pool2d(
+        F::avg_pool2d_with(
             &x[0],
-            &AvgPool2dOptions::new((2, 3))
+            (2, 3),
+            AvgPool2dOptions::new()
                 .stride(2)
                 .padding(1)
                 .count_include_pad(false)
@@ -470,9 +471,10 @@ fn pooling_forward_and_backward_match() {
         )
     });
     grads("max_pool2d", dev, vec![x.clone()], |x| {
-        F::max_pool2d(
+        F::max_pool2d_with(
             &x[0],
-            &MaxPool2dOptions::new(3)
+            3,
+            MaxPool2dOptions::new()
                 .stride(2)
                 .padding(1)
                 .dilation((1, 2)),
@@ -482,7 +484,7 @@ fn pooling_forward_and_backward_match() {
         "max_pool2d overlapping ties",
         dev,
         vec![x.clone().clamp(0.0, 0.5)],
-        |x| F::max_pool2d(&x[0], &MaxPool2dOptions::new(3).stride(1)),
+        |x| F::max_pool2d_with(&x[0], 3, MaxPool2dOptions::new().stride(1)),
     );
     for out in [(1, 1), (4, 5), (9, 11), (5, 3)] {
         grads(
@@ -492,8 +494,8 @@ fn pooling_forward_and_backward_match() {
             |x| F::adaptive_avg_pool2d(&x[0], out),
         );
     }
-    let (cv, ci) = F::max_pool2d_with_indices(&x, &MaxPool2dOptions::new(2));
-    let (gv, gi) = F::max_pool2d_with_indices(&x.to(&dev), &MaxPool2dOptions::new(2));
+    let (cv, ci) = F::max_pool2d_with_indices(&x, 2);
+    let (gv, gi) = F::max_pool2d_with_indices(&x.to(&dev), 2);
     close("max_pool2d values", &cv, &gv);
     close("max_pool2d indices", &ci, &gi);
 }
@@ -515,12 +517,10 @@ fn class_losses_match_with_weights_ignore_index_and_smoothing() {
         vec![x.clone()],
         |x| {
             let d = x[0].device();
-            let opts = CrossEntropyOptions {
-                weight: Some(weight.to(&d)),
-                label_smoothing: 0.1,
-                ..Default::default()
-            };
-            F::cross_entropy_with(&x[0], &target.to(&d), &opts)
+            let opts = CrossEntropyOptions::new()
+                .weight(&weight.to(&d))
+                .label_smoothing(0.1);
+            F::cross_entropy_with(&x[0], &target.to(&d), opts)
         },
     );
     grads(
@@ -529,11 +529,8 @@ fn class_losses_match_with_weights_ignore_index_and_smoothing() {
         vec![x.clone()],
         |x| {
             let d = x[0].device();
-            let opts = NllLossOptions {
-                weight: Some(weight.to(&d)),
-                ..Default::default()
-            };
-            F::nll_loss_with(&F::log_softmax(&x[0], 1), &target.to(&d), &opts)
+            let opts = NllLossOptions::new().weight(&weight.to(&d));
+            F::nll_loss_with(&F::log_softmax(&x[0], 1), &target.to(&d), opts)
         },
     );
     // Spatial targets: input [n, c, h, w].

@@ -67,7 +67,7 @@ fn sequential_names_children_like_pytorch() {
         .add(Lambda::new(|x: &Tensor| x.view(&[-1, 784])))
         .add(Linear::new(784, 16))
         .add(ReLU)
-        .add(Linear::new(16, 10).no_bias())
+        .add(Linear::new(16, 10).bias(false))
         .add(Flatten::new());
     let names: Vec<String> = model
         .named_parameters()
@@ -261,9 +261,9 @@ fn conv2d_layer_uses_pytorch_init_and_functional_op() {
     assert!(conv.weight.abs().max(..).item::<f32>() <= bound);
     let x = Tensor::randn(&[2, 16, 7, 7]);
     let opts = Conv2dOptions::default().stride(2).padding(1);
-    let want = F::conv2d(&x, &conv.weight, conv.bias.as_deref(), &opts);
+    let want = F::conv2d_with(&x, &conv.weight, conv.bias.as_deref(), opts);
     assert_eq!(conv.forward(&x).to_vec::<f32>(), want.to_vec::<f32>());
-    let grouped = Conv2d::new(16, 8, 3).groups(4).no_bias();
+    let grouped = Conv2d::new(16, 8, 3).groups(4).bias(false);
     assert_eq!(grouped.weight.shape(), &[8, 4, 3, 3]);
     assert!(grouped.bias.is_none());
 }

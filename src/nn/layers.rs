@@ -1,4 +1,5 @@
 //! Simple layers: Linear, activations, Flatten, and Lambda for any closure.
+use super::functional::{Approximate, GeluOptions};
 use super::{Module, Parameter, Visit, init};
 use crate::Tensor;
 
@@ -15,7 +16,7 @@ use crate::Tensor;
 pub struct Linear {
     /// `[out_features, in_features]`.
     pub weight: Parameter,
-    /// `[out_features]`, or `None` after [`Linear::no_bias`].
+    /// `[out_features]`, or `None` after [`.bias(false)`](Linear::bias).
     pub bias: Option<Parameter>,
 }
 
@@ -37,9 +38,19 @@ impl Linear {
         }
     }
 
-    /// The same layer without a bias (`bias=False`).
-    pub fn no_bias(mut self) -> Linear {
-        self.bias = None;
+    /// With or without the bias, PyTorch's `bias=` keyword (default true).
+    ///
+    /// ```
+    /// let lin = firelight::nn::Linear::new(784, 10).bias(false);
+    /// assert!(lin.bias.is_none());
+    /// ```
+    pub fn bias(mut self, bias: bool) -> Linear {
+        if !bias {
+            self.bias = None;
+        } else if self.bias.is_none() {
+            let (out_f, in_f) = (self.weight.shape()[0], self.weight.shape()[1]);
+            self.bias = Linear::new(in_f, out_f).bias;
+        }
         self
     }
 }
@@ -114,8 +125,8 @@ impl Module for Tanh {
     }
 }
 
-/// Flattens dims `start_dim..=end_dim` (default: all but the batch dim), like
-/// `torch.nn.Flatten`.
+/// Flattens dims `start_dim..=end_dim`, like `torch.nn.Flatten`: by default every dim
+/// after the batch dim; `nn.Flatten(0)` is `Flatten::new().start_dim(0)`.
 ///
 /// ```
 /// use firelight::nn::{Flatten, Module};
@@ -129,7 +140,7 @@ pub struct Flatten {
 }
 
 impl Flatten {
-    /// Flattens everything after the batch dim.
+    /// Flattens everything after the batch dim (`start_dim=1, end_dim=-1`).
     pub fn new() -> Flatten {
         Flatten {
             start_dim: 1,
@@ -137,9 +148,28 @@ impl Flatten {
         }
     }
 
-    /// Flattens the given range of dims.
-    pub fn dims(start_dim: i64, end_dim: i64) -> Flatten {
-        Flatten { start_dim, end_dim }
+    /// Sets the first dim to flatten, PyTorch's `start_dim=` keyword (default 1).
+    ///
+    /// ```
+    /// use firelight::nn::{Flatten, Module};
+    /// let y = Flatten::new().start_dim(0).forward(&firelight::Tensor::zeros(&[2, 3, 4]));
+    /// assert_eq!(y.shape(), &[24]);
+    /// ```
+    pub fn start_dim(mut self, start_dim: i64) -> Flatten {
+        self.start_dim = start_dim;
+        self
+    }
+
+    /// Sets the last dim to flatten, PyTorch's `end_dim=` keyword (default -1).
+    ///
+    /// ```
+    /// use firelight::nn::{Flatten, Module};
+    /// let y = Flatten::new().end_dim(2).forward(&firelight::Tensor::zeros(&[2, 3, 4, 5]));
+    /// assert_eq!(y.shape(), &[2, 12, 5]);
+    /// ```
+    pub fn end_dim(mut self, end_dim: i64) -> Flatten {
+        self.end_dim = end_dim;
+        self
     }
 }
 
@@ -219,15 +249,48 @@ impl Module for LeakyReLU {
     }
 }
 
-/// GELU (the exact erf form, PyTorch's default) as a layer.
+/// GELU as a layer, like `torch.nn.GELU`: the exact erf form by default,
+/// `nn.GELU(approximate='tanh')` being `GELU::new().approximate(Approximate::Tanh)`.
+///
+/// ```
+/// use firelight::nn::{GELU, Module};
+/// let y = GELU::new().forward(&firelight::Tensor::zeros(&[2]));
+/// assert_eq!(y.to_vec::<f32>(), vec![0.0, 0.0]);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
-pub struct GELU;
+pub struct GELU {
+    options: GeluOptions,
+}
+
+impl GELU {
+    /// The exact form (`approximate='none'`).
+    pub fn new() -> GELU {
+        GELU::default()
+    }
+
+    /// The keyword arguments.
+    ///
+    /// ```
+    /// use firelight::nn::{GELU, functional::Approximate};
+    /// assert_eq!(GELU::new().options().approximate, Approximate::None);
+    /// ```
+    pub fn options(&self) -> &GeluOptions {
+        &self.options
+    }
+}
+
+layer_keywords! {
+    GELU.options: GeluOptions {
+        approximate(approximate: Approximate),
+            example: "use firelight::nn::functional::Approximate;\nassert_eq!(GELU::new().approximate(Approximate::Tanh).options().approximate, Approximate::Tanh);";
+    }
+}
 
 impl Visit for GELU {}
 
 impl Module for GELU {
     fn forward(&self, x: &Tensor) -> Tensor {
-        super::functional::gelu(x)
+        super::functional::gelu_with(x, self.options)
     }
 }
 
