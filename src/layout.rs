@@ -71,14 +71,30 @@ impl fmt::Display for Shape {
 }
 
 /// Row-major strides for a contiguous tensor of `shape`.
+///
+/// # Panics
+/// If the strides overflow `usize`; shapes from files are checked by [`checked_numel`] first.
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];
-    let mut acc = 1;
+    let mut acc = 1usize;
     for i in (0..shape.len()).rev() {
         strides[i] = acc;
-        acc *= shape[i].max(1);
+        acc = acc
+            .checked_mul(shape[i].max(1))
+            .unwrap_or_else(|| panic!("shape {shape:?} is too large: its strides overflow"));
     }
     strides
+}
+
+/// The number of elements of `shape`, if a tensor of that shape can be laid out: its
+/// strides multiply the sizes with zeros counted as ones, so `[0, 2^64-1, 2^64-1]` holds no
+/// elements yet cannot be. Every shape a file supplies goes through here.
+pub(crate) fn checked_numel(shape: &[usize]) -> Option<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1)))?;
+    // Each size is at most its non-zero stand-in, so this product fits too.
+    Some(shape.iter().product())
 }
 
 /// Where a tensor's elements sit in its storage: sizes, strides (in elements) and offset.
@@ -315,6 +331,18 @@ mod tests {
             }
         });
         assert_eq!(offs, vec![0, 3, 1, 4, 2, 5]);
+    }
+
+    #[test]
+    fn shapes_whose_strides_overflow_are_refused() {
+        assert_eq!(checked_numel(&[2, 3]), Some(6));
+        assert_eq!(checked_numel(&[]), Some(1));
+        assert_eq!(checked_numel(&[0, 5]), Some(0));
+        assert_eq!(checked_numel(&[0, usize::MAX, usize::MAX]), None);
+        assert_eq!(checked_numel(&[1 << 32, 1 << 32]), None);
+        let caught = std::panic::catch_unwind(|| contiguous_strides(&[0, usize::MAX, 2]));
+        let msg = *caught.unwrap_err().downcast::<String>().unwrap();
+        assert!(msg.contains("strides overflow"), "{msg}");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! tools/make_pickle_fixtures.py.
 mod common;
 
+use std::sync::Arc;
+
 use common::fixture;
 use firelight::io::{Array, ArrayData, PickleValue, load_pickle, load_pickle_gz};
 
@@ -21,10 +23,13 @@ fn load_err(name: &str) -> String {
 }
 
 fn array(shape: &[usize], data: ArrayData) -> PickleValue {
-    PickleValue::Array(Array {
-        shape: shape.to_vec(),
-        data,
-    })
+    PickleValue::Array(
+        Array {
+            shape: shape.to_vec(),
+            data,
+        }
+        .into(),
+    )
 }
 
 fn entry<'a>(dict: &'a PickleValue, key: &str) -> &'a PickleValue {
@@ -84,31 +89,46 @@ fn plain_values_at_every_protocol() {
         let ints = [0, 255, 65535, -1, 1 << 31, i64::MIN, i64::MAX];
         assert_eq!(
             entry(&v, "ints"),
-            &List(ints.into_iter().map(Int).collect()),
+            &List(Arc::new(ints.into_iter().map(Int).collect())),
             "protocol {p}"
         );
         assert_eq!(
             entry(&v, "floats"),
-            &Tuple(vec![Float(0.5), Float(-1e-300)])
+            &Tuple(vec![Float(0.5), Float(-1e-300)].into())
         );
         assert_eq!(entry(&v, "text"), &Str("héllo".into()));
-        assert_eq!(entry(&v, "bytes"), &Bytes(vec![0, 255]));
-        assert_eq!(entry(&v, "empty_bytes"), &Bytes(vec![]));
-        assert_eq!(entry(&v, "bytearray"), &Bytes(vec![1, 2]));
+        assert_eq!(entry(&v, "bytes"), &Bytes(vec![0, 255].into()));
+        assert_eq!(entry(&v, "empty_bytes"), &Bytes(vec![].into()));
+        assert_eq!(entry(&v, "bytearray"), &Bytes(vec![1, 2].into()));
         assert_eq!(entry(&v, "none"), &None);
-        assert_eq!(entry(&v, "flags"), &Tuple(vec![Bool(true), Bool(false)]));
-        let nested = Tuple(vec![
-            Tuple(vec![]),
-            List(vec![Tuple(vec![]), List(vec![Int(1)])]),
-        ]);
+        assert_eq!(
+            entry(&v, "flags"),
+            &Tuple(vec![Bool(true), Bool(false)].into())
+        );
+        let nested = Tuple(
+            vec![
+                Tuple(vec![].into()),
+                List(vec![Tuple(vec![].into()), List(vec![Int(1)].into())].into()),
+            ]
+            .into(),
+        );
         assert_eq!(entry(&v, "nested"), &nested);
         // The same list and the same array, referred to twice through the memo.
-        let list = List(vec![Int(1), Int(2)]);
+        let list = List(vec![Int(1), Int(2)].into());
         let arr = array(&[3], ArrayData::I32(vec![7, 8, 9]));
+        let shared = entry(&v, "shared");
         assert_eq!(
-            entry(&v, "shared"),
-            &Tuple(vec![list.clone(), list, arr.clone(), arr])
+            shared,
+            &Tuple(vec![list.clone(), list, arr.clone(), arr].into())
         );
+        // ... and they stay one object each, as in Python.
+        let Tuple(items) = shared else { unreachable!() };
+        let (List(l0), List(l1), Array(a0), Array(a1)) =
+            (&items[0], &items[1], &items[2], &items[3])
+        else {
+            panic!("not two lists and two arrays: {shared:?}")
+        };
+        assert!(Arc::ptr_eq(l0, l1) && Arc::ptr_eq(a0, a1), "protocol {p}");
     }
 }
 
@@ -116,10 +136,13 @@ fn plain_values_at_every_protocol() {
 fn large_gzipped_arrays_at_every_protocol() {
     let f: Vec<f32> = (0..16500).map(|i| (i % 64) as f32 / 8.0).collect();
     let i: Vec<i64> = (0..9000).map(|i| i % 100 - 50).collect();
-    let want = PickleValue::Tuple(vec![
-        array(&[16500], ArrayData::F32(f)),
-        array(&[9000], ArrayData::I64(i)),
-    ]);
+    let want = PickleValue::Tuple(
+        vec![
+            array(&[16500], ArrayData::F32(f)),
+            array(&[9000], ArrayData::I64(i)),
+        ]
+        .into(),
+    );
     for p in PROTOCOLS {
         let path = fixture(&format!("pickle/big_p{p}.pkl.gz"));
         assert_eq!(load_pickle_gz(&path).unwrap(), want, "protocol {p}");

@@ -7,7 +7,7 @@ use firelight::optim::lr_scheduler::{
     Anneal, CosineAnnealingLR, ExponentialLR, LrScheduler, MultiStepLR, OneCycleLR, StepLR,
 };
 use firelight::optim::{
-    Adam, AdamW, Optimizer, ParamGroup, Sgd, clip_grad_norm_, clip_grad_value_,
+    Adam, AdamW, Optimizer, OptimizerState, ParamGroup, Sgd, clip_grad_norm_, clip_grad_value_,
 };
 use firelight::{DType, Tensor};
 use serde_json::Value;
@@ -276,6 +276,82 @@ fn load_state_dict_lists_every_mismatch() {
 
     // a failed load changes nothing
     assert!(other.state_dict().state.is_empty());
+}
+
+/// Issue 11, cause 7: states that loaded and then made `step()` panic. Each must be refused
+/// with a message naming what is wrong, and leave an optimizer that steps.
+#[test]
+fn load_state_dict_refuses_what_a_step_could_not_use() {
+    let w = Tensor::ones(&[3]).requires_grad_(true);
+    let grad = || (&w * &w).sum(..).backward();
+    let mut adam = Adam::new(vec![w.clone()], 0.1);
+    grad();
+    adam.step();
+    let stepped = adam.state_dict();
+
+    type Edit = fn(&mut OptimizerState);
+    let adam_cases: [(&str, Edit); 9] = [
+        ("the state has no \"step\"", |s| {
+            s.state.get_mut(&0).unwrap().scalars.clear()
+        }),
+        ("the state has no \"exp_avg\"", |s| {
+            s.state.get_mut(&0).unwrap().tensors.remove("exp_avg");
+        }),
+        ("the state has no \"exp_avg_sq\"", |s| {
+            s.state.get_mut(&0).unwrap().tensors.remove("exp_avg_sq");
+        }),
+        (
+            "amsgrad is on but the state has no \"max_exp_avg_sq\"",
+            |s| {
+                s.param_groups[0].options.insert("amsgrad".into(), 1.0);
+            },
+        ),
+        ("\"step\" is 0", |s| {
+            s.state
+                .get_mut(&0)
+                .unwrap()
+                .scalars
+                .insert("step".into(), 0.0);
+        }),
+        ("state value \"step\" is NaN", |s| {
+            s.state
+                .get_mut(&0)
+                .unwrap()
+                .scalars
+                .insert("step".into(), f64::NAN);
+        }),
+        ("hyperparameter \"lr\" is inf", |s| {
+            s.param_groups[0].options.insert("lr".into(), f64::INFINITY);
+        }),
+        ("Invalid beta parameter at index 1: 1", |s| {
+            s.param_groups[0].options.insert("beta2".into(), 1.0);
+        }),
+        ("flag \"maximize\" is 0.5", |s| {
+            s.param_groups[0].options.insert("maximize".into(), 0.5);
+        }),
+    ];
+    for (want, edit) in adam_cases {
+        let mut bad = stepped.clone();
+        edit(&mut bad);
+        let mut fresh = Adam::new(vec![w.clone()], 0.1);
+        let err = fresh.load_state_dict(&bad).unwrap_err().to_string();
+        assert!(err.contains(want), "{want:?} not in {err}");
+        grad();
+        fresh.step();
+    }
+
+    let mut sgd = Sgd::new(vec![w.clone()], 0.1);
+    let mut nesterov = sgd.state_dict();
+    nesterov.param_groups[0]
+        .options
+        .insert("nesterov".into(), 1.0);
+    let err = sgd.load_state_dict(&nesterov).unwrap_err().to_string();
+    assert!(
+        err.contains("Nesterov momentum requires a momentum and zero dampening"),
+        "{err}"
+    );
+    grad();
+    sgd.step();
 }
 
 #[test]

@@ -35,6 +35,7 @@ pub fn run(a: FitArgs) -> Result<()> {
         }
     };
     run_dir::prepare(&dir)?;
+    run_dir::remove_stale_temporaries(&dir)?;
 
     let loaded = dataset::load(
         a.data
@@ -56,8 +57,11 @@ pub fn run(a: FitArgs) -> Result<()> {
     let model = models::build(&config.model)?.to(&dev);
     let mut opt = optimizer(&config, model.parameters());
     let mut history = Vec::new();
-    if a.resume.is_some() {
-        let state = run_dir::load_train_state(&dir)?;
+    let resumed = match a.resume {
+        Some(_) => run_dir::load_train_state(&dir)?,
+        None => None,
+    };
+    if let Some(state) = &resumed {
         let model_file = dir.join(run_dir::TRAIN_STATE);
         models::load_into(&model, &config.model, &state.model, &model_file)?;
         opt.load_state_dict(&state.optimizer)
@@ -86,7 +90,7 @@ pub fn run(a: FitArgs) -> Result<()> {
     run_dir::save_config(&dir, &config)?;
     if !a.json {
         println!(
-            "{} {} on {} ({} train / {} valid examples) -> {}",
+            "{} {} on {} ({} train / {} valid examples) -> {}{}",
             if a.resume.is_some() {
                 "resuming"
             } else {
@@ -96,7 +100,12 @@ pub fn run(a: FitArgs) -> Result<()> {
             loaded.dir.display(),
             x_train.shape()[0],
             x_valid.shape()[0],
-            dir.display()
+            dir.display(),
+            if a.resume.is_some() && resumed.is_none() {
+                " (no epoch had finished: starting from the first, with the run's settings)"
+            } else {
+                ""
+            }
         );
         println!(
             "{:>5}  {:>10}  {:>10}  {:>9}  {:>7}",

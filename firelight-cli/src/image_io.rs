@@ -6,6 +6,25 @@ use std::path::Path;
 use crate::error::{Result, io_err};
 use crate::fail;
 
+/// The most pixels a picture may have: 100 megapixels, checked against the header before
+/// anything is decoded (an MNIST digit has 784). Reading one that large takes about 1 GB.
+pub const MAX_PIXELS: u64 = 100_000_000;
+
+/// What the PNG decoder may allocate besides the picture itself (row buffers, text and
+/// colour-profile chunks): the png crate's own default, made explicit.
+const PNG_DECODER_BYTES: usize = 64 << 20;
+
+/// Refuses a picture larger than [`MAX_PIXELS`] before its pixels are allocated.
+fn check_size(width: u64, height: u64) -> std::result::Result<(), String> {
+    if width.saturating_mul(height) > MAX_PIXELS {
+        return Err(format!(
+            "it is {width}x{height} pixels, more than the {} megapixels a picture may have",
+            MAX_PIXELS / 1_000_000
+        ));
+    }
+    Ok(())
+}
+
 /// A grayscale picture, row-major, values in [0, 1] (0 = black).
 pub struct Gray {
     pub width: usize,
@@ -20,12 +39,30 @@ pub fn read_gray(path: &Path) -> Result<Gray> {
     let unreadable =
         |e: &dyn std::fmt::Display| fail!("cannot decode image {}: {e}", path.display());
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        decode_png(&bytes).map_err(|e| unreadable(&e))
+        guarded("PNG", || decode_png(&bytes)).map_err(|e| unreadable(&e))
     } else if bytes.starts_with(&[0xFF, 0xD8]) {
-        decode_jpeg(&bytes).map_err(|e| unreadable(&e))
+        guarded("JPEG", || decode_jpeg(&bytes)).map_err(|e| unreadable(&e))
     } else {
         Err(fail!("{} is not a PNG or JPEG image", path.display()))
     }
+}
+
+/// Runs a decoder from another crate, turning a panic of its own into an error: a picture
+/// must not take the command down. (png 0.17 panics on a palette that is not whole RGB
+/// entries or has more than 256, image-rs/image-png#694; `decode_png` refuses those first,
+/// with its own message.)
+fn guarded(
+    format: &str,
+    decode: impl FnOnce() -> std::result::Result<Gray, String>,
+) -> std::result::Result<Gray, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        Err(format!("the {format} decoder failed on it ({msg})"))
+    })
 }
 
 fn luma(r: u8, g: u8, b: u8) -> f32 {
@@ -38,9 +75,22 @@ fn over_white(v: f32, alpha: u8) -> f32 {
 }
 
 fn decode_png(bytes: &[u8]) -> std::result::Result<Gray, String> {
-    let mut decoder = png::Decoder::new(bytes);
+    let limits = png::Limits {
+        bytes: PNG_DECODER_BYTES,
+    };
+    let mut decoder = png::Decoder::new_with_limits(bytes, limits);
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let (width, height) = reader.info().size();
+    check_size(width.into(), height.into())?;
+    if let Some(palette) = &reader.info().palette
+        && (palette.len() % 3 != 0 || palette.len() > 3 * 256)
+    {
+        return Err(format!(
+            "its palette (PLTE) has {} bytes, not whole RGB entries of at most 256 colours",
+            palette.len()
+        ));
+    }
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
     let data = &buf[..info.buffer_size()];
@@ -70,6 +120,12 @@ fn decode_png(bytes: &[u8]) -> std::result::Result<Gray, String> {
 
 fn decode_jpeg(bytes: &[u8]) -> std::result::Result<Gray, String> {
     let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(bytes));
+    decoder.read_info().map_err(|e| e.to_string())?;
+    let info = decoder.info().ok_or("no image information")?;
+    check_size(info.width.into(), info.height.into())?;
+    // The decoder's own check, for a frame its header did not describe (CMYK is 4 bytes a
+    // pixel).
+    decoder.set_max_decoding_buffer_size(4 * MAX_PIXELS as usize);
     let data = decoder.decode().map_err(|e| e.to_string())?;
     let info = decoder.info().ok_or("no image information")?;
     use jpeg_decoder::PixelFormat as P;
@@ -102,24 +158,22 @@ fn decode_jpeg(bytes: &[u8]) -> std::result::Result<Gray, String> {
 /// MNIST's preparation of a digit: white ink on black, the ink's bounding box scaled to fit
 /// 20x20 keeping its aspect ratio, placed in 28x28 with its centre of mass at the centre,
 /// then quantised to bytes and scaled by 1/256 as the tutorial's mnist.pkl.gz is.
-pub fn to_mnist(img: &Gray, path: &Path) -> Result<Vec<f32>> {
+///
+/// The picture's pixels are reworked in place, so that a large picture is held only once.
+pub fn to_mnist(img: Gray, path: &Path) -> Result<Vec<f32>> {
     let (w, h) = (img.width, img.height);
     if w == 0 || h == 0 {
         return Err(fail!("image {} is empty", path.display()));
     }
+    let mut ink = img.pixels;
     let border: Vec<f32> = (0..w)
-        .flat_map(|x| [img.pixels[x], img.pixels[(h - 1) * w + x]])
-        .chain((0..h).flat_map(|y| [img.pixels[y * w], img.pixels[y * w + w - 1]]))
+        .flat_map(|x| [ink[x], ink[(h - 1) * w + x]])
+        .chain((0..h).flat_map(|y| [ink[y * w], ink[y * w + w - 1]]))
         .collect();
     let mut bg = border.iter().sum::<f32>() / border.len() as f32;
     // Digits on light paper are dark ink: invert so that ink is bright, as in MNIST.
-    let invert = bg > 0.5;
-    let ink: Vec<f32> = img
-        .pixels
-        .iter()
-        .map(|&v| if invert { 1.0 - v } else { v })
-        .collect();
-    if invert {
+    if bg > 0.5 {
+        ink.iter_mut().for_each(|v| *v = 1.0 - *v);
         bg = 1.0 - bg;
     }
     let max = ink.iter().copied().fold(0.0f32, f32::max);
@@ -130,10 +184,8 @@ pub fn to_mnist(img: &Gray, path: &Path) -> Result<Vec<f32>> {
         ));
     }
     // Background level to 0 and strongest ink to 1, so grey paper and pale ink still work.
-    let ink: Vec<f32> = ink
-        .iter()
-        .map(|&v| ((v - bg) / (max - bg)).clamp(0.0, 1.0))
-        .collect();
+    ink.iter_mut()
+        .for_each(|v| *v = ((*v - bg) / (max - bg)).clamp(0.0, 1.0));
     let on = |v: f32| v > 0.2;
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
     for y in 0..h {
@@ -236,7 +288,7 @@ mod tests {
 
     #[test]
     fn digit_on_paper_becomes_white_on_black_20px_tall_and_centred() {
-        let out = to_mnist(&bar_on_paper(), Path::new("bar.png")).unwrap();
+        let out = to_mnist(bar_on_paper(), Path::new("bar.png")).unwrap();
         let rows: Vec<usize> = (0..28)
             .filter(|y| (0..28).any(|x| out[y * 28 + x] > 0.5))
             .collect();
@@ -260,7 +312,7 @@ mod tests {
             pixels: vec![1.0; 25],
         };
         assert!(
-            to_mnist(&img, Path::new("x.png"))
+            to_mnist(img, Path::new("x.png"))
                 .unwrap_err()
                 .0
                 .contains("blank")

@@ -35,7 +35,7 @@ pub fn run(a: PredictArgs) -> Result<()> {
     let mut inputs = Vec::with_capacity(a.images.len() * 784);
     for path in &a.images {
         let gray = image_io::read_gray(path)?;
-        inputs.extend(image_io::to_mnist(&gray, path)?);
+        inputs.extend(image_io::to_mnist(gray, path)?);
     }
     let x = Tensor::from_vec(inputs, &[a.images.len(), 784]).to(&dev);
     let probs = {

@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use firelight::Tensor;
 use firelight::nn::StateDict;
 use firelight::optim::OptimizerState;
+use firelight::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, io_err};
@@ -82,9 +82,15 @@ pub fn prepare(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes via a temporary file and a rename, so readers never see half a file.
+/// Writes via a temporary file and a rename, so readers never see half a file. The
+/// temporary is named as `StateDict::save` names its own, `.{name}.tmp-{pid}`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let name = path.file_name().expect("run folder files have names");
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -95,6 +101,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
         io_err("write", path, e)
     })
+}
+
+/// Removes what an interrupted write left behind: temporaries (`.NAME.tmp-PID`, or
+/// `NAME.tmp-PID` from older versions) of processes other than this one. A run folder has
+/// one writer at a time, so any other process's temporary is from a write that never ended.
+pub fn remove_stale_temporaries(dir: &Path) -> Result<()> {
+    let own = format!(".tmp-{}", std::process::id());
+    let entries = std::fs::read_dir(dir).map_err(|e| io_err("read the run folder", dir, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = name
+            .rsplit_once(".tmp-")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+            && !name.ends_with(&own);
+        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            // Best effort: a temporary that cannot be removed harms nothing.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
 }
 
 pub fn save_config(dir: &Path, c: &Config) -> Result<()> {
@@ -172,17 +199,23 @@ pub fn save_train_state(dir: &Path, s: &TrainState) -> Result<()> {
     Ok(sd.save(dir.join(TRAIN_STATE))?)
 }
 
-pub fn load_train_state(dir: &Path) -> Result<TrainState> {
+/// The run's training state, or `None` when no epoch has finished (none was saved yet).
+pub fn load_train_state(dir: &Path) -> Result<Option<TrainState>> {
     let path = dir.join(TRAIN_STATE);
     if !path.is_file() {
-        return Err(fail!(
-            "{} has no {TRAIN_STATE}: no epoch finished, nothing to resume",
-            dir.display()
-        ));
+        return Ok(None);
     }
     let sd = StateDict::load(&path)?;
-    let bad = || fail!("{}: not a firelight training state", path.display());
-    let epoch = sd.get(EPOCH_KEY).ok_or_else(bad)?.to_vec::<i64>()[0];
+    let bad = |what: String| fail!("{}: not a firelight training state: {what}", path.display());
+    let epoch = sd
+        .get(EPOCH_KEY)
+        .ok_or_else(|| bad(format!("it has no {EPOCH_KEY:?} tensor")))?;
+    let epoch = one_number(EPOCH_KEY, epoch).map_err(bad)?;
+    if epoch.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&epoch) {
+        return Err(bad(format!(
+            "{EPOCH_KEY:?} is {epoch}, not a count of epochs"
+        )));
+    }
     let mut model = StateDict::new();
     let (mut tensors, mut scalars) = (Vec::new(), Vec::new());
     for (n, t) in sd.iter() {
@@ -191,17 +224,29 @@ pub fn load_train_state(dir: &Path) -> Result<TrainState> {
         } else if let Some(rest) = n.strip_prefix(OPT_PREFIX) {
             tensors.push((rest.to_string(), t.clone()));
         } else if let Some(rest) = n.strip_prefix(SCALAR_PREFIX) {
-            scalars.push((rest.to_string(), t.to_vec::<f64>()[0]));
+            scalars.push((rest.to_string(), one_number(n, t).map_err(bad)?));
         } else if n != EPOCH_KEY {
-            return Err(bad());
+            return Err(bad(format!("unexpected tensor {n:?}")));
         }
     }
-    let optimizer = OptimizerState::from_named(tensors, scalars)?;
-    Ok(TrainState {
-        epoch: u32::try_from(epoch).map_err(|_| bad())?,
+    let optimizer = OptimizerState::from_named(tensors, scalars)
+        .map_err(|e| fail!("{}: {e}", path.display()))?;
+    Ok(Some(TrainState {
+        epoch: epoch as u32,
         model,
         optimizer,
-    })
+    }))
+}
+
+/// The single number a scalar tensor holds, whatever its dtype.
+fn one_number(name: &str, t: &Tensor) -> std::result::Result<f64, String> {
+    if t.numel() != 1 {
+        return Err(format!(
+            "tensor {name:?} should hold one number, but has shape {:?}",
+            t.shape()
+        ));
+    }
+    Ok(t.to_dtype(DType::F64).to_vec::<f64>()[0])
 }
 
 #[cfg(test)]

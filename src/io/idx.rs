@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::io::array::{Array, ArrayData};
 use crate::io::read::{Endian, at_end, open_maybe_gz, read_bytes, read_elems, stream_error};
+use crate::layout::checked_numel;
 use crate::{Error, Result};
 
 /// Reads an IDX file such as `train-images-idx3-ubyte`, raw or gzip-compressed (detected by
@@ -82,10 +83,7 @@ pub fn parse_idx<R: Read>(mut reader: R, path_for_errors: impl AsRef<Path>) -> R
             ),
         )
     };
-    let numel = shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(too_big)?;
+    let numel = checked_numel(&shape).ok_or_else(too_big)?;
     numel.checked_mul(elem_size).ok_or_else(too_big)?;
 
     let what = format!("the data of an IDX file with dimensions {shape:?} of {kind_name}");

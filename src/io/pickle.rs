@@ -9,8 +9,15 @@
 //! Reading streams: large payloads go from the (gzip) decoder straight into their final
 //! buffer, typed as their array's elements when the dtype is already known, and lengths from
 //! the file are never trusted for allocation.
+//!
+//! Reading is bounded whatever the bytes say: a value the pickle refers to many times
+//! through its memo is held once and shared (as Python holds it), so a small file cannot
+//! expand into a large tree, and every structure has a cap ([`MAX_VALUES`], [`MAX_MARKS`],
+//! [`MAX_DEPTH`], [`MAX_OPCODES`], [`MAX_DATA_BYTES`], [`COPY_ALLOWANCE_BYTES`]) whose error
+//! names it. Memory stays proportional to the data the file really holds.
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::Result;
 use crate::io::array::Array;
@@ -21,14 +28,41 @@ mod numpy;
 mod opcodes;
 mod vm;
 
+/// Most values one pickle may make: everything pushed on the stack or stored in the memo,
+/// over all its lists, dicts and tuples together. The tutorial's file makes a few hundred.
+pub const MAX_VALUES: usize = 1 << 22;
+
+/// Most MARKs open at once. Each nesting level of a container being built holds one, and
+/// nesting is capped at [`MAX_DEPTH`].
+pub const MAX_MARKS: usize = 1 << 10;
+
+/// Deepest nesting of tuples, lists and dicts accepted, so that recursion stays bounded.
+pub const MAX_DEPTH: usize = 200;
+
+/// Most opcodes one pickle may run, so that a stream of cheap opcodes (MARK, POP, PUT)
+/// ends quickly; a pickle of [`MAX_VALUES`] values needs about three per value.
+pub const MAX_OPCODES: u64 = 1 << 24;
+
+/// Most bytes of strings and byte strings (array data included) one pickle may hold:
+/// 4 GiB, against the tutorial's 0.22 GB.
+pub const MAX_DATA_BYTES: u64 = 1 << 32;
+
+/// What copies may add to the data read: the bytes the reader makes from data it already
+/// holds (a string encoded to bytes, a second copy of a buffer two numpy arrays share) may
+/// total the payload bytes read so far plus this many, so derived data never outgrows the
+/// file's own.
+pub const COPY_ALLOWANCE_BYTES: u64 = 1 << 20;
+
 /// A value read from a pickle.
 ///
 /// Python 2 `str` (what the tutorial's file holds) is read as [`PickleValue::Bytes`], as
-/// Python 3 does with `encoding="bytes"`.
+/// Python 3 does with `encoding="bytes"`. Strings, containers and arrays sit behind `Arc`:
+/// an object the pickle refers to several times is one shared value here, as in Python, and
+/// clones are cheap.
 ///
 /// ```
 /// use firelight::io::PickleValue;
-/// let v = PickleValue::Tuple(vec![PickleValue::Int(1), PickleValue::None]);
+/// let v = PickleValue::Tuple(vec![PickleValue::Int(1), PickleValue::None].into());
 /// assert_eq!(v.type_name(), "tuple");
 /// assert_eq!(v.into_items().unwrap().len(), 2);
 /// ```
@@ -43,17 +77,17 @@ pub enum PickleValue {
     /// Python `float`.
     Float(f64),
     /// Python 3 `str`.
-    Str(String),
+    Str(Arc<str>),
     /// Python 3 `bytes` or `bytearray`, or Python 2 `str`.
-    Bytes(Vec<u8>),
+    Bytes(Arc<Vec<u8>>),
     /// Python `tuple`.
-    Tuple(Vec<PickleValue>),
+    Tuple(Arc<Vec<PickleValue>>),
     /// Python `list`.
-    List(Vec<PickleValue>),
+    List(Arc<Vec<PickleValue>>),
     /// Python `dict`, entries in the order the pickle wrote them.
-    Dict(Vec<(PickleValue, PickleValue)>),
+    Dict(Arc<Vec<(PickleValue, PickleValue)>>),
     /// A numpy array (little-endian, C order; dtypes f4, f8, i8, i4, u1, b1).
-    Array(Array),
+    Array(Arc<Array>),
 }
 
 impl PickleValue {
@@ -73,25 +107,26 @@ impl PickleValue {
         }
     }
 
-    /// The items of a tuple or list.
+    /// The items of a tuple or list (moved out when this is their only holder; the items
+    /// themselves are shared either way).
     pub fn into_items(self) -> Option<Vec<PickleValue>> {
         match self {
-            PickleValue::Tuple(v) | PickleValue::List(v) => Some(v),
+            PickleValue::Tuple(v) | PickleValue::List(v) => Some(Arc::unwrap_or_clone(v)),
             _ => None,
         }
     }
 
-    /// The array, if this is one.
+    /// The array, if this is one: moved out when this is its only holder, else copied.
     ///
     /// ```
     /// use firelight::io::{Array, ArrayData, PickleValue};
     /// let a = Array { shape: vec![1], data: ArrayData::U8(vec![9]) };
-    /// assert_eq!(PickleValue::Array(a.clone()).into_array(), Some(a));
+    /// assert_eq!(PickleValue::Array(a.clone().into()).into_array(), Some(a));
     /// assert_eq!(PickleValue::None.into_array(), None);
     /// ```
     pub fn into_array(self) -> Option<Array> {
         match self {
-            PickleValue::Array(a) => Some(a),
+            PickleValue::Array(a) => Some(Arc::unwrap_or_clone(a)),
             _ => None,
         }
     }
@@ -128,7 +163,9 @@ pub fn load_pickle(path: impl AsRef<Path>) -> Result<PickleValue> {
 /// let v = parse_pickle(&bytes[..], "in-memory").unwrap();
 /// assert_eq!(
 ///     v,
-///     PickleValue::Tuple(vec![PickleValue::Int(1), PickleValue::Bytes(b"ab".to_vec()), PickleValue::None])
+///     PickleValue::Tuple(
+///         vec![PickleValue::Int(1), PickleValue::Bytes(b"ab".to_vec().into()), PickleValue::None].into()
+///     )
 /// );
 /// let e = parse_pickle(&b"\x80\x02cos\nsystem\n."[..], "evil.pkl").unwrap_err();
 /// assert!(e.to_string().contains("os.system"));
@@ -169,19 +206,22 @@ mod tests {
 
     #[test]
     fn containers() {
-        assert_eq!(parse(b"(K\x01K\x02l.").unwrap(), List(vec![Int(1), Int(2)]));
+        assert_eq!(
+            parse(b"(K\x01K\x02l.").unwrap(),
+            List(vec![Int(1), Int(2)].into())
+        );
         let a = || Str("a".into());
         assert_eq!(
             parse(b"(X\x01\x00\x00\x00aK\x01d.").unwrap(),
-            Dict(vec![(a(), Int(1))])
+            Dict(vec![(a(), Int(1))].into())
         );
         assert_eq!(
             parse(b"}X\x01\x00\x00\x00aK\x01s.").unwrap(),
-            Dict(vec![(a(), Int(1))])
+            Dict(vec![(a(), Int(1))].into())
         );
         assert_eq!(
             parse(b"]K\x01aK\x02a.").unwrap(),
-            List(vec![Int(1), Int(2)])
+            List(vec![Int(1), Int(2)].into())
         );
         assert!(parse_err(b"(K\x01d.").contains("odd number"));
         assert!(parse_err(b"K\x01K\x02a.").contains("not a list"));
@@ -222,13 +262,16 @@ mod tests {
         );
         assert_eq!(
             parse(b"\x8e\x01\x00\x00\x00\x00\x00\x00\x00z.").unwrap(),
-            Bytes(b"z".to_vec())
+            Bytes(b"z".to_vec().into())
         );
         assert_eq!(
             parse(b"\x96\x01\x00\x00\x00\x00\x00\x00\x00z.").unwrap(),
-            Bytes(b"z".to_vec())
+            Bytes(b"z".to_vec().into())
         );
-        assert_eq!(parse(b"B\x01\x00\x00\x00z.").unwrap(), Bytes(b"z".to_vec()));
+        assert_eq!(
+            parse(b"B\x01\x00\x00\x00z.").unwrap(),
+            Bytes(b"z".to_vec().into())
+        );
         assert!(parse_err(b"\x8c\x01\xff.").contains("not valid UTF-8"));
         assert_eq!(
             parse(b"\x95\x02\x00\x00\x00\x00\x00\x00\x00N.").unwrap(),
@@ -263,7 +306,7 @@ mod tests {
         body.extend((payload.len() as i32).to_le_bytes());
         body.extend(&payload);
         body.extend(b"q\x001h\x00.");
-        assert_eq!(parse(&body).unwrap(), Bytes(payload));
+        assert_eq!(parse(&body).unwrap(), Bytes(payload.into()));
     }
 
     #[test]

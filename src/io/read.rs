@@ -76,6 +76,35 @@ pub(crate) fn stream_error(path: &Path, what: &str, e: io::Error) -> Error {
 
 /// Reads exactly `len` bytes, growing the buffer only as data arrives.
 pub(crate) fn read_bytes(r: &mut impl Read, len: u64) -> io::Result<Vec<u8>> {
+    let buf = read_up_to(r, len)?;
+    if (buf.len() as u64) < len {
+        return Err(short(buf.len() as u64, len));
+    }
+    Ok(buf)
+}
+
+/// Reads `len` bytes like [`read_bytes`] when `len <= limit`. A longer claim is read only
+/// up to `limit + 1` bytes: `Ok(None)` when the data really goes past `limit`, the usual
+/// truncation error (naming the claimed length) when it ends sooner, so a lying length
+/// still reads as one and a true one costs at most `limit + 1` bytes.
+pub(crate) fn read_bytes_limited(
+    r: &mut impl Read,
+    len: u64,
+    limit: u64,
+) -> io::Result<Option<Vec<u8>>> {
+    if len <= limit {
+        return read_bytes(r, len).map(Some);
+    }
+    let buf = read_up_to(r, limit + 1)?;
+    if buf.len() as u64 <= limit {
+        return Err(short(buf.len() as u64, len));
+    }
+    Ok(None)
+}
+
+/// Reads until `len` bytes have arrived or the stream ends, growing the buffer only as data
+/// arrives.
+fn read_up_to(r: &mut impl Read, len: u64) -> io::Result<Vec<u8>> {
     let len = to_usize(len)?;
     let mut buf = Vec::new();
     while buf.len() < len {
@@ -85,7 +114,7 @@ pub(crate) fn read_bytes(r: &mut impl Read, len: u64) -> io::Result<Vec<u8>> {
         // stops there, without growing the buffer past it.
         let got = r.by_ref().take(step as u64).read_to_end(&mut buf)?;
         if got < step {
-            return Err(short(buf.len() as u64, len as u64));
+            break;
         }
     }
     Ok(buf)
@@ -237,6 +266,23 @@ mod tests {
         let e = read_elems::<f64>(&mut &data[..], 1 << 42, Endian::Little).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnexpectedEof);
         assert!(e.to_string().contains("ends after 10"), "{e}");
+    }
+
+    #[test]
+    fn limited_read_tells_a_true_length_past_the_limit_from_a_lying_one() {
+        let data = [7u8; 10];
+        assert_eq!(
+            read_bytes_limited(&mut &data[..], 4, 5).unwrap(),
+            Some(vec![7; 4])
+        );
+        assert_eq!(read_bytes_limited(&mut &data[..], 8, 5).unwrap(), None);
+        let e = read_bytes_limited(&mut &data[..], 1 << 40, 20).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnexpectedEof);
+        assert!(
+            e.to_string()
+                .contains("claims 1099511627776 bytes but the data ends after 10"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! State dicts: named tensors, saved and loaded as safetensors files.
+use crate::layout::checked_numel;
 use crate::{DType, Error, Result, Tensor};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -15,9 +17,20 @@ const ORDER_KEY: &str = "firelight.order";
 /// assert_eq!(sd.get("weight").unwrap().shape(), &[2, 2]);
 /// assert_eq!(sd.len(), 1);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct StateDict {
     entries: Vec<(String, Tensor)>,
+    /// Where each name sits in `entries`, so that a file of many tensors loads in linear
+    /// time.
+    index: HashMap<String, usize>,
+}
+
+impl std::fmt::Debug for StateDict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateDict")
+            .field("entries", &self.entries)
+            .finish()
+    }
 }
 
 impl StateDict {
@@ -29,15 +42,18 @@ impl StateDict {
     /// Adds or replaces the tensor under `name`.
     pub fn insert(&mut self, name: impl Into<String>, t: Tensor) {
         let name = name.into();
-        match self.entries.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = t,
-            None => self.entries.push((name, t)),
+        match self.index.get(&name) {
+            Some(&i) => self.entries[i].1 = t,
+            None => {
+                self.index.insert(name.clone(), self.entries.len());
+                self.entries.push((name, t));
+            }
         }
     }
 
     /// The tensor under `name`.
     pub fn get(&self, name: &str) -> Option<&Tensor> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+        self.index.get(name).map(|&i| &self.entries[i].1)
     }
 
     /// Names and tensors in insertion order.
@@ -128,6 +144,9 @@ impl StateDict {
     }
 
     /// Reads a safetensors file (f32, f64, i64, u8 and bool tensors).
+    ///
+    /// The file is read whole (the tensors are copied out of it); its header is limited to
+    /// 100 MB by the safetensors crate, and every shape is checked before a tensor is made.
     pub fn load(path: impl AsRef<Path>) -> Result<StateDict> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
@@ -139,8 +158,11 @@ impl StateDict {
         let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
             .map_err(|e| Error::format(path, format!("not a valid safetensors file: {e}")))?;
         if let Some(order) = header.metadata().as_ref().and_then(|m| m.get(ORDER_KEY)) {
-            let rank = |n: &str| order.split('\n').position(|o| o == n).unwrap_or(usize::MAX);
-            named.sort_by_key(|(n, _)| rank(n));
+            let mut rank = HashMap::new();
+            for (i, n) in order.split('\n').enumerate() {
+                rank.entry(n).or_insert(i);
+            }
+            named.sort_by_key(|(n, _)| rank.get(n.as_str()).copied().unwrap_or(usize::MAX));
         }
         let mut sd = StateDict::new();
         for (name, view) in named {
@@ -190,6 +212,11 @@ fn tensor_from_bytes(
     data: &[u8],
 ) -> std::result::Result<Tensor, String> {
     use safetensors::Dtype as D;
+    if checked_numel(shape).is_none() {
+        return Err(format!(
+            "shape {shape:?} is too large: its strides overflow"
+        ));
+    }
     fn chunks<const N: usize, T>(data: &[u8], f: impl Fn([u8; N]) -> T) -> Vec<T> {
         data.chunks_exact(N)
             .map(|c| f(c.try_into().expect("exact chunks")))

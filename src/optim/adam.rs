@@ -1,11 +1,71 @@
 //! Adam and AdamW, as `torch.optim.Adam` and `torch.optim.AdamW`.
-use super::{Core, Optimizer, check_non_negative, delegate_to_core};
+use std::collections::BTreeMap;
+
+use super::{
+    Core, Optimizer, ParamState, Spec, check_non_negative, delegate_to_core, flag_value,
+    non_negative, problems,
+};
 use crate::Tensor;
 
-const TENSOR_NAMES: &[&str] = &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
-const SCALAR_NAMES: &[&str] = &["step"];
+const fn spec(name: &'static str) -> Spec {
+    Spec {
+        name,
+        tensor_names: &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
+        scalar_names: &["step"],
+        check_group,
+        check_state,
+    }
+}
+const ADAM: Spec = spec("Adam");
+const ADAMW: Spec = spec("AdamW");
 
-fn adam_core(name: &'static str, params: Vec<Tensor>, lr: f64, weight_decay: f64) -> Core {
+fn beta(i: usize, b: f64) -> Result<(), String> {
+    if !(0.0..1.0).contains(&b) {
+        return Err(format!("Invalid beta parameter at index {i}: {b}"));
+    }
+    Ok(())
+}
+
+/// What the builders refuse, in a loaded group.
+fn check_group(o: &BTreeMap<String, f64>) -> Vec<String> {
+    let get = |k: &str| o.get(k).copied().unwrap_or(0.0);
+    problems([
+        non_negative("learning rate", get("lr")),
+        non_negative("epsilon value", get("eps")),
+        non_negative("weight_decay value", get("weight_decay")),
+        beta(0, get("beta1")),
+        beta(1, get("beta2")),
+        flag_value(o, "amsgrad"),
+        flag_value(o, "maximize"),
+    ])
+}
+
+/// What a step reads from a parameter's state once it has one.
+fn check_state(s: &ParamState, o: &BTreeMap<String, f64>) -> Vec<String> {
+    let mut out = Vec::new();
+    match s.scalars.get("step") {
+        None => out.push("the state has no \"step\"".to_string()),
+        Some(&step) if step < 1.0 || step.fract() != 0.0 => out.push(format!(
+            "\"step\" is {step}, not a whole number of steps taken (1 or more)"
+        )),
+        Some(_) => {}
+    }
+    for name in ["exp_avg", "exp_avg_sq"] {
+        if !s.tensors.contains_key(name) {
+            out.push(format!("the state has no {name:?}"));
+        }
+    }
+    if o.get("amsgrad").is_some_and(|&a| a != 0.0) && !s.tensors.contains_key("max_exp_avg_sq") {
+        out.push(
+            "amsgrad is on but the state has no \"max_exp_avg_sq\" (amsgrad can only be \
+             switched on before the first step)"
+                .to_string(),
+        );
+    }
+    out
+}
+
+fn adam_core(spec: &'static Spec, params: Vec<Tensor>, lr: f64, weight_decay: f64) -> Core {
     check_non_negative("learning rate", lr);
     let defaults = [
         ("lr", lr),
@@ -16,7 +76,7 @@ fn adam_core(name: &'static str, params: Vec<Tensor>, lr: f64, weight_decay: f64
         ("amsgrad", 0.0),
         ("maximize", 0.0),
     ];
-    Core::new(name, params, &defaults, TENSOR_NAMES, SCALAR_NAMES)
+    Core::new(spec, params, &defaults)
 }
 
 /// `self + weight * (end - self)` in place, with PyTorch's two-branch `lerp_` formula.
@@ -104,8 +164,8 @@ macro_rules! adam_builders {
             /// ```
             pub fn betas(mut self, betas: (f64, f64)) -> $ty {
                 for (i, b) in [betas.0, betas.1].into_iter().enumerate() {
-                    if !(0.0..1.0).contains(&b) {
-                        panic!("Invalid beta parameter at index {i}: {b}");
+                    if let Err(e) = beta(i, b) {
+                        panic!("{e}");
                     }
                 }
                 self.core.set_default("beta1", betas.0);
@@ -216,7 +276,7 @@ impl Adam {
     /// ```
     pub fn new(params: Vec<Tensor>, lr: f64) -> Adam {
         Adam {
-            core: adam_core("Adam", params, lr, 0.0),
+            core: adam_core(&ADAM, params, lr, 0.0),
         }
     }
 }
@@ -264,7 +324,7 @@ impl AdamW {
     /// ```
     pub fn new(params: Vec<Tensor>, lr: f64) -> AdamW {
         AdamW {
-            core: adam_core("AdamW", params, lr, 0.01),
+            core: adam_core(&ADAMW, params, lr, 0.01),
         }
     }
 }

@@ -211,47 +211,60 @@ pub trait Optimizer {
 
     /// Restores a state from [`Optimizer::state_dict`] (group hyperparameters included).
     ///
+    /// The state is checked whole first, so that a later [`Optimizer::step`] can rely on it:
+    /// hyperparameters must be finite and valid for this optimizer (those its builders
+    /// refuse are refused here too, such as SGD's Nesterov momentum without momentum), and a
+    /// parameter's state must hold everything a step reads (Adam's `step`, `exp_avg`,
+    /// `exp_avg_sq`, and `max_exp_avg_sq` when amsgrad is on).
+    ///
     /// # Errors
     /// If the number of groups or of parameters per group differs, a state tensor's shape
-    /// differs from its parameter's, or a name is unknown to this optimizer; the message
-    /// lists every mismatch. Nothing is changed then.
+    /// differs from its parameter's, a name is unknown to this optimizer, a hyperparameter
+    /// is invalid or a parameter's state incomplete; the message lists every problem.
+    /// Nothing is changed then.
     fn load_state_dict(&mut self, state: &OptimizerState) -> Result<()>;
+}
+
+/// What one optimizer's state holds and must satisfy, for [`Core`] to check a loaded state.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub(crate) name: &'static str,
+    /// The per-parameter state tensors it keeps.
+    pub(crate) tensor_names: &'static [&'static str],
+    /// The per-parameter numbers it keeps.
+    pub(crate) scalar_names: &'static [&'static str],
+    /// What is wrong with a group's (finite) hyperparameters, one message each.
+    pub(crate) check_group: fn(&BTreeMap<String, f64>) -> Vec<String>,
+    /// What a parameter's state (not empty) lacks for a step under its group's
+    /// hyperparameters, one message each.
+    pub(crate) check_state: fn(&ParamState, &BTreeMap<String, f64>) -> Vec<String>,
 }
 
 /// What `Sgd`, `Adam` and `AdamW` share: groups, defaults, per-parameter state.
 #[derive(Clone, Debug)]
 pub(crate) struct Core {
-    pub(crate) name: &'static str,
+    pub(crate) spec: &'static Spec,
     pub(crate) defaults: BTreeMap<String, f64>,
     pub(crate) groups: Vec<ParamGroup>,
     /// `state[g][i]`: the state of `groups[g].params[i]`; empty until its first step.
     pub(crate) state: Vec<Vec<ParamState>>,
-    pub(crate) tensor_names: &'static [&'static str],
-    pub(crate) scalar_names: &'static [&'static str],
 }
 
 impl Core {
-    pub(crate) fn new(
-        name: &'static str,
-        params: Vec<Tensor>,
-        defaults: &[(&str, f64)],
-        tensor_names: &'static [&'static str],
-        scalar_names: &'static [&'static str],
-    ) -> Core {
+    pub(crate) fn new(spec: &'static Spec, params: Vec<Tensor>, defaults: &[(&str, f64)]) -> Core {
         if params.is_empty() {
             // As PyTorch's ValueError; a model whose struct lacks `#[derive(Module)]` can no
             // longer get here (it does not compile), but a filter that keeps nothing can.
             panic!(
-                "{name}: optimizer got an empty parameter list (model.parameters() returned no tensors)"
+                "{}: optimizer got an empty parameter list (model.parameters() returned no tensors)",
+                spec.name
             );
         }
         let mut core = Core {
-            name,
+            spec,
             defaults: defaults.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             groups: Vec::new(),
             state: Vec::new(),
-            tensor_names,
-            scalar_names,
         };
         core.add_param_group(ParamGroup::new(params));
         core
@@ -266,7 +279,7 @@ impl Core {
     }
 
     pub(crate) fn add_param_group(&mut self, mut group: ParamGroup) {
-        let name = self.name;
+        let name = self.spec.name;
         for key in group.options.keys() {
             if !self.defaults.contains_key(key) {
                 panic!(
@@ -325,6 +338,7 @@ impl Core {
     }
 
     pub(crate) fn load_state_dict(&mut self, saved: &OptimizerState) -> Result<()> {
+        let spec = self.spec;
         let mut errors = Vec::new();
         if saved.param_groups.len() != self.groups.len() {
             errors.push(format!(
@@ -350,12 +364,29 @@ impl Core {
                 if !self.defaults.contains_key(k) {
                     errors.push(format!(
                         "group {gi} has hyperparameter {k:?}, unknown to {}",
-                        self.name
+                        spec.name
                     ));
                 }
             }
+            let not_finite: Vec<String> = sg
+                .options
+                .iter()
+                .filter(|(_, v)| !v.is_finite())
+                .map(|(k, v)| format!("group {gi}: hyperparameter {k:?} is {v}"))
+                .collect();
+            if not_finite.is_empty() {
+                let problems = (spec.check_group)(&sg.options);
+                errors.extend(problems.into_iter().map(|m| format!("group {gi}: {m}")));
+            } else {
+                errors.extend(not_finite);
+            }
         }
         let params: Vec<&Tensor> = self.groups.iter().flat_map(|g| &g.params).collect();
+        // The group of each parameter, numbered across groups as the state is; a state
+        // whose groups are laid out otherwise has been refused above.
+        let group_of: Vec<usize> = (self.groups.iter().enumerate())
+            .flat_map(|(g, group)| std::iter::repeat_n(g, group.params.len()))
+            .collect();
         for (&i, ps) in &saved.state {
             let Some(p) = params.get(i) else {
                 errors.push(format!(
@@ -365,10 +396,10 @@ impl Core {
                 continue;
             };
             for (name, t) in &ps.tensors {
-                if !self.tensor_names.contains(&name.as_str()) {
+                if !spec.tensor_names.contains(&name.as_str()) {
                     errors.push(format!(
                         "parameter {i}: state tensor {name:?} is unknown to {}",
-                        self.name
+                        spec.name
                     ));
                 } else if t.shape() != p.shape() {
                     errors.push(format!(
@@ -378,19 +409,27 @@ impl Core {
                     ));
                 }
             }
-            for name in ps.scalars.keys() {
-                if !self.scalar_names.contains(&name.as_str()) {
+            for (name, v) in &ps.scalars {
+                if !spec.scalar_names.contains(&name.as_str()) {
                     errors.push(format!(
                         "parameter {i}: state value {name:?} is unknown to {}",
-                        self.name
+                        spec.name
                     ));
+                } else if !v.is_finite() {
+                    errors.push(format!("parameter {i}: state value {name:?} is {v}"));
                 }
+            }
+            if let Some(group) = saved.param_groups.get(group_of[i])
+                && !ps.is_empty()
+            {
+                let problems = (spec.check_state)(ps, &group.options);
+                errors.extend(problems.into_iter().map(|m| format!("parameter {i}: {m}")));
             }
         }
         if !errors.is_empty() {
             return Err(Error::msg(format!(
                 "{}.load_state_dict: the state does not match: {}",
-                self.name,
+                spec.name,
                 errors.join("; ")
             )));
         }
@@ -444,9 +483,35 @@ macro_rules! delegate_to_core {
 }
 pub(crate) use delegate_to_core;
 
-/// Panics with PyTorch's message unless `value` is finite and at least zero.
+/// Panics with PyTorch's message unless `value` is at least zero.
 pub(crate) fn check_non_negative(what: &str, value: f64) {
+    if let Err(e) = non_negative(what, value) {
+        panic!("{e}");
+    }
+}
+
+/// PyTorch's message unless `value` is at least zero.
+pub(crate) fn non_negative(what: &str, value: f64) -> std::result::Result<(), String> {
     if !(value >= 0.0) {
-        panic!("Invalid {what}: {value}");
+        return Err(format!("Invalid {what}: {value}"));
+    }
+    Ok(())
+}
+
+/// The messages of the checks that failed.
+pub(crate) fn problems<const N: usize>(
+    checks: [std::result::Result<(), String>; N],
+) -> Vec<String> {
+    checks.into_iter().filter_map(|c| c.err()).collect()
+}
+
+/// An error unless the flag hyperparameter `name` is 0 or 1.
+pub(crate) fn flag_value(
+    options: &BTreeMap<String, f64>,
+    name: &str,
+) -> std::result::Result<(), String> {
+    match options.get(name) {
+        Some(&v) if v != 0.0 && v != 1.0 => Err(format!("flag {name:?} is {v}, not 0 or 1")),
+        _ => Ok(()),
     }
 }

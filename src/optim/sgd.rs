@@ -1,6 +1,44 @@
 //! Stochastic gradient descent with momentum, as `torch.optim.SGD`.
-use super::{Core, Optimizer, ParamState, check_non_negative, delegate_to_core};
+use std::collections::BTreeMap;
+
+use super::{
+    Core, Optimizer, ParamState, Spec, check_non_negative, delegate_to_core, flag_value,
+    non_negative, problems,
+};
 use crate::Tensor;
+
+const SPEC: Spec = Spec {
+    name: "SGD",
+    tensor_names: &["momentum_buffer"],
+    scalar_names: &[],
+    check_group,
+    // A missing momentum buffer is made on the next step, as on the first.
+    check_state: |_, _| Vec::new(),
+};
+
+/// What the builders and `step` would refuse in a loaded group.
+fn check_group(o: &BTreeMap<String, f64>) -> Vec<String> {
+    let get = |k: &str| o.get(k).copied().unwrap_or(0.0);
+    let (momentum, dampening) = (get("momentum"), get("dampening"));
+    problems([
+        non_negative("learning rate", get("lr")),
+        non_negative("momentum value", momentum),
+        non_negative("weight_decay value", get("weight_decay")),
+        flag_value(o, "nesterov"),
+        flag_value(o, "maximize"),
+        if get("nesterov") != 0.0 && (momentum <= 0.0 || dampening != 0.0) {
+            Err(nesterov_message(momentum, dampening))
+        } else {
+            Ok(())
+        },
+    ])
+}
+
+fn nesterov_message(momentum: f64, dampening: f64) -> String {
+    format!(
+        "Nesterov momentum requires a momentum and zero dampening (got momentum {momentum}, dampening {dampening})"
+    )
+}
 
 /// Stochastic gradient descent, optionally with momentum (plain or Nesterov), dampening,
 /// weight decay and maximization, with PyTorch's update rule:
@@ -58,7 +96,7 @@ impl Sgd {
             ("maximize", 0.0),
         ];
         Sgd {
-            core: Core::new("SGD", params, &defaults, &["momentum_buffer"], &[]),
+            core: Core::new(&SPEC, params, &defaults),
         }
     }
 
@@ -143,9 +181,7 @@ impl Optimizer for Sgd {
             let nesterov = group.flag("nesterov");
             let maximize = group.flag("maximize");
             if nesterov && (momentum <= 0.0 || dampening != 0.0) {
-                panic!(
-                    "SGD: Nesterov momentum requires a momentum and zero dampening (got momentum {momentum}, dampening {dampening})"
-                );
+                panic!("SGD: {}", nesterov_message(momentum, dampening));
             }
             for (p, state) in group.params.iter().zip(states.iter_mut()) {
                 let Some(grad) = p.grad() else { continue };

@@ -131,6 +131,21 @@ pub(crate) fn broadcast_layout(t: &Tensor, shape: &[usize]) -> Layout {
     }
 }
 
+/// As PyTorch: a zero-dim CPU tensor (a scalar) may meet a tensor on another device, and
+/// moves there; any other pair keeps its devices, for the caller to check.
+pub(crate) fn scalar_to_device(a: &Tensor, b: &Tensor) -> (Tensor, Tensor) {
+    let (da, db) = (a.device(), b.device());
+    if da == db {
+        (a.clone(), b.clone())
+    } else if da == crate::Device::Cpu && a.dim() == 0 {
+        (a.to(&db), b.clone())
+    } else if db == crate::Device::Cpu && b.dim() == 0 {
+        (a.clone(), b.to(&da))
+    } else {
+        (a.clone(), b.clone())
+    }
+}
+
 impl Tensor {
     fn cast_for(&self, dtype: DType) -> Tensor {
         if self.dtype() == dtype {
@@ -141,7 +156,11 @@ impl Tensor {
     }
 
     fn binary(&self, rhs: &Tensor, op: BinaryOp, name: &'static str, op_name: &str) -> Tensor {
-        super::check_same_device(op_name, self, rhs);
+        if self.device() != rhs.device() {
+            let (a, b) = scalar_to_device(self, rhs);
+            super::check_same_device(op_name, &a, &b);
+            return a.binary(&b, op, name, op_name);
+        }
         let mut dtype = result_type(self, rhs);
         if op == BinaryOp::Div && !dtype.is_float() {
             dtype = crate::get_default_dtype(); // true division, as in PyTorch
@@ -353,6 +372,11 @@ impl Tensor {
 
     fn compare(&self, other: impl Operand, op: CmpOp, op_name: &str) -> Tensor {
         let other = other.to_tensor(self);
+        if self.device() != other.device() {
+            let (a, b) = scalar_to_device(self, &other);
+            super::check_same_device(op_name, &a, &b);
+            return a.compare(&b, op, op_name);
+        }
         let dtype = result_type(self, &other);
         let (a, b) = (
             self.detach().cast_for(dtype),

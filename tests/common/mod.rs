@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod hostile;
+#[allow(unused_imports)] // not every test crate runs children
+pub use hostile::*;
+
 /// A fresh folder under the system temp dir, removed when dropped.
 pub struct TempDir(PathBuf);
 

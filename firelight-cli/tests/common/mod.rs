@@ -2,6 +2,15 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
+
+#[path = "../../../tests/common/hostile.rs"]
+mod hostile;
+#[allow(unused_imports)] // not every test crate runs children
+pub use hostile::*;
+
+/// 1 GiB, in the MiB that `run_limited` takes: what a hostile file may cost a command.
+pub const GIB: u64 = 1024;
 
 pub fn firelight() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_firelight"));
@@ -51,6 +60,47 @@ pub fn one_line_error(o: &Output) -> String {
 
 pub fn fails(args: &[&str]) -> String {
     one_line_error(&run(args))
+}
+
+/// `firelight args` with its memory limited to 1 GiB: asserts that it fails with one
+/// `error:` line within 2 seconds (a hostile file's budget), and returns that line.
+pub fn fails_within_limits(args: &[&str]) -> String {
+    let mut cmd = firelight();
+    cmd.args(args);
+    let run = run_limited(&cmd, GIB, Duration::from_secs(60));
+    let what = format!("firelight {}", args.join(" "));
+    eprintln!("{what}: {:?}", run.elapsed);
+    let status = run
+        .status
+        .unwrap_or_else(|| panic!("{what}: still running after 60 s"));
+    assert!(
+        run.elapsed < Duration::from_secs(2),
+        "{what} took {:?}",
+        run.elapsed
+    );
+    assert!(run.signal().is_none(), "{what} crashed:\n{}", run.output());
+    one_line_error(&Output {
+        status,
+        stdout: run.stdout.into_bytes(),
+        stderr: run.stderr.into_bytes(),
+    })
+}
+
+/// The CRC-32 of PNG chunks (and gzip), bit by bit: files patched by tests and the fuzzer
+/// must still pass the decoder's checksum to reach what they test.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }
 
 fn write_idx(path: &Path, magic: u32, dims: &[u32], data: &[u8]) {

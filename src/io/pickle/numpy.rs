@@ -3,10 +3,11 @@
 //! A pickle can name any importable callable, which is how unpickling runs code. This reader
 //! understands exactly the handful numpy uses to rebuild arrays and refuses every other name
 //! before anything is done with it; the ones it knows are interpreted here, never called.
-use std::rc::Rc;
+use std::sync::Arc;
 
-use super::vm::{Arena, NdArray, Obj, Value};
+use super::vm::{Budget, Heap, NdArray, Obj, Value};
 use crate::io::array::{ArrayData, ElemKind};
+use crate::layout::checked_numel;
 
 /// A global the reader understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,14 +123,14 @@ fn dtype_from_name(name: &str) -> Result<Dtype, String> {
 }
 
 /// Applies an allowed global to its arguments (the REDUCE opcode).
-pub(super) fn call(m: &mut Arena, global: Global, args: &[Value]) -> Result<Value, String> {
+pub(super) fn call(m: &mut Heap, global: Global, args: &[Value]) -> Result<Value, String> {
     match global {
         Global::Reconstruct => {
             match args.first() {
                 Some(Value::Global(Global::NdArray)) => {}
                 _ => return Err("_reconstruct is only supported for numpy.ndarray".into()),
             }
-            m.add(Obj::NdArray(None))
+            Ok(m.add(Obj::NdArray(None)))
         }
         Global::Dtype => {
             let name = args
@@ -137,7 +138,7 @@ pub(super) fn call(m: &mut Arena, global: Global, args: &[Value]) -> Result<Valu
                 .and_then(Value::text)
                 .ok_or("numpy.dtype needs a name")?;
             let dtype = dtype_from_name(name)?;
-            m.add(Obj::Dtype(dtype))
+            Ok(m.add(Obj::Dtype(dtype)))
         }
         Global::CodecsEncode => {
             let (Some(text), Some(encoding)) = (
@@ -151,7 +152,9 @@ pub(super) fn call(m: &mut Arena, global: Global, args: &[Value]) -> Result<Valu
                     "_codecs.encode with encoding '{encoding}' is not supported"
                 ));
             }
-            Ok(Value::Bytes(Rc::new(latin1(text)?)))
+            m.budget
+                .copy(text.chars().count(), "_codecs.encode of a string")?;
+            Ok(Value::Bytes(Arc::new(latin1(text)?)))
         }
         Global::FromBuffer => {
             let [data, dtype, shape, order] = args else {
@@ -163,10 +166,10 @@ pub(super) fn call(m: &mut Arena, global: Global, args: &[Value]) -> Result<Valu
                 _ => return Err("_frombuffer order must be 'C' or 'F'".into()),
             };
             let array = make_array(m, shape, dtype, fortran, data.clone())?;
-            m.add(Obj::NdArray(Some(array)))
+            Ok(m.add(Obj::NdArray(Some(array))))
         }
         Global::Bytes => match args {
-            [] => Ok(Value::Bytes(Rc::new(Vec::new()))),
+            [] => Ok(Value::Bytes(Arc::new(Vec::new()))),
             // Only a copy of existing bytes: `bytes(n)` would allocate what the file says.
             [Value::Bytes(b)] => Ok(Value::Bytes(b.clone())),
             _ => Err(
@@ -180,7 +183,7 @@ pub(super) fn call(m: &mut Arena, global: Global, args: &[Value]) -> Result<Valu
 
 /// Sets an object's state (the BUILD opcode): fills an array made by `_reconstruct`, or sets
 /// a dtype's byte order.
-pub(super) fn build(m: &mut Arena, target: usize, state: &Value) -> Result<(), String> {
+pub(super) fn build(m: &mut Heap, target: usize, state: &Value) -> Result<(), String> {
     let Value::Tuple(state) = state else {
         return Err("BUILD state for a numpy object must be a tuple".into());
     };
@@ -230,7 +233,7 @@ pub(super) fn build(m: &mut Arena, target: usize, state: &Value) -> Result<(), S
 
 /// Checks everything an array's parts must agree on before they are kept.
 fn make_array(
-    m: &Arena,
+    m: &mut Heap,
     shape: &Value,
     dtype: &Value,
     fortran: bool,
@@ -259,12 +262,8 @@ fn make_array(
              is supported (save np.ascontiguousarray(a) instead)"
         ));
     }
-    let numel = shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| format!("numpy array shape {shape:?} overflows"))?;
-    let want = numel
-        .checked_mul(dtype.kind.size())
+    let want = checked_numel(&shape)
+        .and_then(|n| n.checked_mul(dtype.kind.size()))
         .ok_or_else(|| format!("numpy array shape {shape:?} overflows"))?;
     let have = match &data {
         Value::Bytes(b) => b.len(),
@@ -279,7 +278,10 @@ fn make_array(
         ));
     }
     let data = match data {
-        Value::Typed(t) if t.kind() != dtype.kind => Value::Bytes(Rc::new(t.to_le_bytes())),
+        Value::Typed(t) if t.kind() != dtype.kind => {
+            m.budget.copy(have, "reading array data as another dtype")?;
+            Value::Bytes(Arc::new(t.to_le_bytes()))
+        }
         other => other,
     };
     Ok(NdArray {
@@ -320,20 +322,28 @@ fn latin1(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Turns a filled array's data into its element type, moving the buffer when nothing else
-/// holds it.
-pub(super) fn into_array_data(array: NdArray) -> (Vec<usize>, ArrayData) {
+/// holds it; a buffer that another array or value shares is copied, charged to `budget`.
+pub(super) fn into_array_data(
+    array: NdArray,
+    budget: &mut Budget,
+) -> Result<(Vec<usize>, ArrayData), String> {
+    let shared = "numpy arrays sharing one data buffer";
     let data = match array.data {
-        Value::Typed(t) => Rc::unwrap_or_clone(t),
-        Value::Bytes(b) => {
-            let bytes = Rc::unwrap_or_clone(b);
-            match array.kind {
-                ElemKind::U8 => ArrayData::U8(bytes),
-                kind => ArrayData::from_le_bytes(kind, &bytes),
+        Value::Typed(t) => Arc::try_unwrap(t).or_else(|t| {
+            budget.copy(t.len() * t.kind().size(), shared)?;
+            Ok::<_, String>((*t).clone())
+        })?,
+        Value::Bytes(b) => match (array.kind, Arc::try_unwrap(b)) {
+            (ElemKind::U8, Ok(bytes)) => ArrayData::U8(bytes),
+            (kind, Ok(bytes)) => ArrayData::from_le_bytes(kind, &bytes),
+            (kind, Err(b)) => {
+                budget.copy(b.len(), shared)?;
+                ArrayData::from_le_bytes(kind, &b)
             }
-        }
+        },
         _ => unreachable!("make_array keeps only bytes or typed data"),
     };
-    (array.shape, data)
+    Ok((array.shape, data))
 }
 
 #[cfg(test)]

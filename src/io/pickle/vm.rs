@@ -4,41 +4,42 @@
 //! Pickle mutates them after they are memoized (APPEND, BUILD), and the memo must see
 //! those changes; an arena gives that sharing without reference cycles, and keeps values
 //! shallow so that dropping them can never recurse deeply.
+//!
+//! Every value made and every byte read or derived is charged to one [`Budget`], so the
+//! limits in `super` hold whatever the opcodes do.
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 
-use super::PickleValue;
 use super::convert;
 use super::numpy::{self, Dtype, Global};
 use super::opcodes as op;
+use super::{
+    COPY_ALLOWANCE_BYTES, MAX_DATA_BYTES, MAX_DEPTH, MAX_MARKS, MAX_OPCODES, MAX_VALUES,
+    PickleValue,
+};
 use crate::io::array::{ArrayData, ElemKind};
-use crate::io::read::{Endian, read_bytes, read_elems, stream_error};
+use crate::io::read::{Endian, read_bytes, read_bytes_limited, read_elems, stream_error};
 use crate::{Error, Result};
-
-/// Most items the stack, the memo, the arena or one container may hold. Numpy pickles need a
-/// few dozen; the cap turns a stream of millions of tiny opcodes into an error, not an abort.
-const MAX_ITEMS: usize = 1 << 22;
-
-/// Deepest nesting of tuples, lists and dicts accepted, so that recursion stays bounded.
-pub(super) const MAX_DEPTH: usize = 200;
 
 /// Payloads at least this long are candidates for reading straight into their element type.
 const TYPED_MIN: u64 = 1 << 16;
 
-/// A value on the stack or in the memo. Clones are cheap: large data sits behind `Rc`.
+/// A value on the stack or in the memo. Clones are cheap: data sits behind `Arc`, shared
+/// with the [`PickleValue`] that conversion makes, so nothing is copied on the way out.
 #[derive(Clone)]
 pub(super) enum Value {
     None,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// Python 2 `str`, Python 3 `bytes` and `bytearray`.
-    Bytes(Rc<Vec<u8>>),
+    Bytes(Arc<Vec<u8>>),
     /// A byte payload already decoded to the element type of the array it belongs to.
-    Typed(Rc<ArrayData>),
+    Typed(Arc<ArrayData>),
     Tuple(Rc<Tuple>),
     /// Index into the machine's arena.
     Obj(usize),
@@ -49,6 +50,69 @@ pub(super) struct Tuple {
     pub(super) items: Vec<Value>,
     /// Nesting depth through tuples alone (arena objects count as flat).
     depth: usize,
+}
+
+/// What the pickle has cost so far, against the limits in `super`.
+#[derive(Default)]
+pub(super) struct Budget {
+    values: usize,
+    opcodes: u64,
+    /// Payload bytes read from the stream.
+    data_bytes: u64,
+    /// Bytes made from data already held (encodings, copies).
+    copied_bytes: u64,
+}
+
+impl Budget {
+    fn value(&mut self) -> std::result::Result<(), String> {
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(format!(
+                "the pickle makes more than {MAX_VALUES} values (the limit for one pickle, \
+                 over all its lists, dicts, tuples and memo together)"
+            ));
+        }
+        Ok(())
+    }
+
+    fn opcode(&mut self) -> std::result::Result<(), String> {
+        self.opcodes += 1;
+        if self.opcodes > MAX_OPCODES {
+            return Err(format!(
+                "the pickle runs more than {MAX_OPCODES} opcodes (the limit for one pickle)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Payload bytes the stream may still deliver.
+    fn data_left(&self) -> u64 {
+        MAX_DATA_BYTES - self.data_bytes
+    }
+
+    fn data(&mut self, n: u64) {
+        debug_assert!(
+            n <= self.data_left(),
+            "payload reads are limited to what is left"
+        );
+        self.data_bytes += n;
+    }
+
+    /// Charges `n` bytes made from data already held. Data that is only shared costs
+    /// nothing; this is for the few operations that must copy.
+    pub(super) fn copy(&mut self, n: usize, what: &str) -> std::result::Result<(), String> {
+        let limit = self.data_bytes + COPY_ALLOWANCE_BYTES;
+        self.copied_bytes += n as u64;
+        if self.copied_bytes > limit {
+            return Err(format!(
+                "{what} would copy more data than the pickle holds: copies may total the \
+                 {} bytes read plus {COPY_ALLOWANCE_BYTES} (a small file referring to one large \
+                 string many times?)",
+                self.data_bytes
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Something pickle can change after making it.
@@ -174,28 +238,30 @@ pub(super) struct Machine<R> {
     /// Stack lengths at each MARK.
     marks: Vec<usize>,
     memo: HashMap<u32, Value>,
-    objects: Arena,
+    heap: Heap,
 }
 
-/// The objects pickle may change after making them, referred to by index from `Value::Obj`.
+/// What the machine has made: the objects pickle may change after making them, referred
+/// to by index from `Value::Obj`, and the budget everything is charged to.
 #[derive(Default)]
-pub(super) struct Arena(pub(super) Vec<Obj>);
+pub(super) struct Heap {
+    pub(super) objects: Vec<Obj>,
+    pub(super) budget: Budget,
+}
 
-impl Arena {
-    pub(super) fn add(&mut self, obj: Obj) -> std::result::Result<Value, String> {
-        if self.0.len() >= MAX_ITEMS {
-            return Err(format!("the pickle makes more than {MAX_ITEMS} objects"));
-        }
-        self.0.push(obj);
-        Ok(Value::Obj(self.0.len() - 1))
+impl Heap {
+    /// Stores `obj`; the caller pushes the returned value, which charges it.
+    pub(super) fn add(&mut self, obj: Obj) -> Value {
+        self.objects.push(obj);
+        Value::Obj(self.objects.len() - 1)
     }
 
     pub(super) fn get(&self, i: usize) -> &Obj {
-        &self.0[i]
+        &self.objects[i]
     }
 
     pub(super) fn get_mut(&mut self, i: usize) -> &mut Obj {
-        &mut self.0[i]
+        &mut self.objects[i]
     }
 }
 
@@ -206,7 +272,7 @@ pub(super) fn run<R: Read>(reader: R, path: &Path) -> Result<PickleValue> {
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
-        objects: Arena::default(),
+        heap: Heap::default(),
     };
     loop {
         let offset = m.input.pos;
@@ -229,7 +295,13 @@ pub(super) fn run<R: Read>(reader: R, path: &Path) -> Result<PickleValue> {
             }
         };
         let name = op::name(code);
-        match m.step(code) {
+        match m
+            .heap
+            .budget
+            .opcode()
+            .map_err(Fault::from)
+            .and_then(|()| m.step(code))
+        {
             Ok(true) => break,
             Ok(false) => {}
             Err(Fault::Unsupported) => {
@@ -259,13 +331,10 @@ pub(super) fn run<R: Read>(reader: R, path: &Path) -> Result<PickleValue> {
     // Dropping the stack and memo first leaves each large buffer a single owner, so it moves
     // into the result instead of being copied.
     let Machine {
-        objects,
-        stack,
-        memo,
-        ..
+        heap, stack, memo, ..
     } = m;
     drop((stack, memo));
-    convert::to_pickle_value(objects.0, top).map_err(|msg| Error::format(path, msg))
+    convert::to_pickle_value(heap, top).map_err(|msg| Error::format(path, msg))
 }
 
 impl<R: Read> Machine<R> {
@@ -286,7 +355,15 @@ impl<R: Read> Machine<R> {
                 self.input.u64()?;
             }
             op::STOP => return Ok(true),
-            op::MARK => self.marks.push(self.stack.len()),
+            op::MARK => {
+                if self.marks.len() >= MAX_MARKS {
+                    return Err(format!(
+                        "more than {MAX_MARKS} MARKs open at once (the limit for one pickle)"
+                    )
+                    .into());
+                }
+                self.marks.push(self.stack.len());
+            }
             op::POP => {
                 if self.stack.len() > self.fence() {
                     self.stack.pop();
@@ -380,12 +457,12 @@ impl<R: Read> Machine<R> {
                 self.push_tuple(items)?;
             }
             op::EMPTY_LIST => {
-                let v = self.objects.add(Obj::List(Vec::new()))?;
+                let v = self.heap.add(Obj::List(Vec::new()));
                 self.push(v)?;
             }
             op::LIST => {
                 let items = self.pop_mark()?;
-                let v = self.objects.add(Obj::List(items))?;
+                let v = self.heap.add(Obj::List(items));
                 self.push(v)?;
             }
             op::APPEND => {
@@ -397,13 +474,13 @@ impl<R: Read> Machine<R> {
                 self.extend_list(items)?;
             }
             op::EMPTY_DICT => {
-                let v = self.objects.add(Obj::Dict(Vec::new()))?;
+                let v = self.heap.add(Obj::Dict(Vec::new()));
                 self.push(v)?;
             }
             op::DICT => {
                 let items = self.pop_mark()?;
                 let pairs = pairs(items)?;
-                let v = self.objects.add(Obj::Dict(pairs))?;
+                let v = self.heap.add(Obj::Dict(pairs));
                 self.push(v)?;
             }
             op::SETITEM => {
@@ -473,13 +550,13 @@ impl<R: Read> Machine<R> {
                         format!("REDUCE on a {}, not a callable", callable.kind_name()).into(),
                     );
                 };
-                let v = numpy::call(&mut self.objects, global, &args.items)?;
+                let v = numpy::call(&mut self.heap, global, &args.items)?;
                 self.push(v)?;
             }
             op::BUILD => {
                 let state = self.pop()?;
                 match *self.top()? {
-                    Value::Obj(target) => numpy::build(&mut self.objects, target, &state)?,
+                    Value::Obj(target) => numpy::build(&mut self.heap, target, &state)?,
                     ref other => return Err(format!("BUILD on a {}", other.kind_name()).into()),
                 }
             }
@@ -493,14 +570,30 @@ impl<R: Read> Machine<R> {
     /// twice in memory.
     fn payload(&mut self, len: u64) -> Step<Value> {
         if len >= TYPED_MIN
+            && len <= self.heap.budget.data_left()
             && let Some(kind) = self.pending_array_kind()
             && len.is_multiple_of(kind.size() as u64)
         {
             let count = len / kind.size() as u64;
             let data = read_typed(&mut self.input, kind, count)?;
-            return Ok(Value::Typed(Rc::new(data)));
+            self.heap.budget.data(len);
+            return Ok(Value::Typed(Arc::new(data)));
         }
-        Ok(Value::Bytes(Rc::new(read_bytes(&mut self.input, len)?)))
+        Ok(Value::Bytes(Arc::new(self.bytes(len)?)))
+    }
+
+    /// Reads `len` payload bytes, charged to the data budget.
+    fn bytes(&mut self, len: u64) -> Step<Vec<u8>> {
+        let left = self.heap.budget.data_left();
+        let Some(bytes) = read_bytes_limited(&mut self.input, len, left)? else {
+            return Err(format!(
+                "a string of {len} bytes passes the limit of {MAX_DATA_BYTES} bytes of \
+                 strings and array data in one pickle ({left} were left)"
+            )
+            .into());
+        };
+        self.heap.budget.data(len);
+        Ok(bytes)
     }
 
     /// The element type of the array whose data comes next, if the stack shows one.
@@ -512,7 +605,7 @@ impl<R: Read> Machine<R> {
         let [.., Value::Obj(d), Value::Bool(false)] = self.stack[..] else {
             return None;
         };
-        match self.objects.get(d) {
+        match self.heap.get(d) {
             Obj::Dtype(dtype) if dtype.is_little_endian() && dtype.kind != ElemKind::U8 => {
                 Some(dtype.kind)
             }
@@ -521,7 +614,7 @@ impl<R: Read> Machine<R> {
     }
 
     fn unicode(&mut self, len: u64) -> Step<Value> {
-        let bytes = read_bytes(&mut self.input, len)?;
+        let bytes = self.bytes(len)?;
         let text = String::from_utf8(bytes).map_err(|_| "string is not valid UTF-8")?;
         Ok(Value::Str(text.into()))
     }
@@ -559,9 +652,7 @@ impl<R: Read> Machine<R> {
     }
 
     fn push(&mut self, v: Value) -> Step<()> {
-        if self.stack.len() >= MAX_ITEMS {
-            return Err(format!("the pickle stack holds more than {MAX_ITEMS} values").into());
-        }
+        self.heap.budget.value()?;
         self.stack.push(v);
         Ok(())
     }
@@ -609,10 +700,9 @@ impl<R: Read> Machine<R> {
 
     fn put(&mut self, i: u32) -> Step<()> {
         let v = self.top()?.clone();
-        if self.memo.len() >= MAX_ITEMS && !self.memo.contains_key(&i) {
-            return Err(format!("the memo holds more than {MAX_ITEMS} values").into());
+        if self.memo.insert(i, v).is_none() {
+            self.heap.budget.value()?;
         }
-        self.memo.insert(i, v);
         Ok(())
     }
 
@@ -632,12 +722,9 @@ impl<R: Read> Machine<R> {
             Value::Obj(i) => i,
             _ => return Err("APPEND to something that is not a list".into()),
         };
-        let Obj::List(list) = self.objects.get_mut(target) else {
+        let Obj::List(list) = self.heap.get_mut(target) else {
             return Err("APPEND to something that is not a list".into());
         };
-        if list.len() + items.len() > MAX_ITEMS {
-            return Err(format!("a list holds more than {MAX_ITEMS} items").into());
-        }
         list.extend(items);
         Ok(())
     }
@@ -648,12 +735,9 @@ impl<R: Read> Machine<R> {
             Value::Obj(i) => i,
             _ => return Err("SETITEM on something that is not a dict".into()),
         };
-        let Obj::Dict(dict) = self.objects.get_mut(target) else {
+        let Obj::Dict(dict) = self.heap.get_mut(target) else {
             return Err("SETITEM on something that is not a dict".into());
         };
-        if dict.len() + entries.len() > MAX_ITEMS {
-            return Err(format!("a dict holds more than {MAX_ITEMS} entries").into());
-        }
         dict.extend(entries);
         Ok(())
     }
