@@ -38,7 +38,7 @@ pub fn evaluate(
     let n = x.shape()[0];
     let mut loss_sum = Tensor::zeros(&[]).to(&dev);
     let mut batches = Vec::new();
-    let dl = DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+    let dl = DataLoader::new(TensorDataset::new(x.clone(), y.clone()))
         .batch_size(EVAL_BATCH)
         .num_workers(workers)
         .map(move |(x, y)| (x.to(&dev), y.to(&dev)));
@@ -46,7 +46,7 @@ pub fn evaluate(
         let out = model.forward(&xb);
         let m = yb.shape()[0] as f64;
         loss_sum += F::cross_entropy(&out, &yb) * m;
-        batches.push(out.argmax_dim(1, false));
+        batches.push(out.argmax(1));
     }
     model.train();
     let predictions = match batches.len() {

@@ -333,7 +333,7 @@ fn train_loader(
     epoch: u32,
     dev: Device,
 ) -> DataLoader<(Tensor, Tensor)> {
-    DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+    DataLoader::new(TensorDataset::new(x.clone(), y.clone()))
         .batch_size(c.batch_size as usize)
         .shuffle(true)
         .seed(epoch_seed(c.seed, epoch))

@@ -27,9 +27,7 @@ pub fn build(name: &str) -> Result<Sequential> {
             .add(nn::ReLU)
             .add(nn::Conv2d::new(16, 10, 3).stride(2).padding(1))
             .add(nn::ReLU)
-            .add(nn::Lambda::new(|x: &Tensor| {
-                F::avg_pool2d(x, &F::AvgPool2dOptions::new(4))
-            }))
+            .add(nn::Lambda::new(|x: &Tensor| F::avg_pool2d(x, 4)))
             .add(nn::Lambda::new(|x: &Tensor| x.view(&[-1, 10]))),
         other => {
             return Err(fail!(

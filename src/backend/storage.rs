@@ -4,7 +4,9 @@
 use super::cpu::{self, CpuStorage};
 #[cfg(feature = "gpu")]
 use super::gpu::{self, GpuStorage};
-use super::ops::{BinaryOp, ClassLoss, CmpOp, Conv2dGeom, Pool2dGeom, ReduceOp, UnaryOp};
+use super::ops::{
+    AvgDivisor, BinaryOp, ClassLoss, CmpOp, Conv2dGeom, Pool2dGeom, ReduceOp, UnaryOp,
+};
 use crate::layout::Layout;
 use crate::{DType, Device};
 
@@ -474,29 +476,20 @@ impl Storage {
         }
     }
 
-    pub fn avg_pool2d(&self, l: &Layout, g: &Pool2dGeom, count_include_pad: bool) -> Storage {
+    pub fn avg_pool2d(&self, l: &Layout, g: &Pool2dGeom, d: AvgDivisor) -> Storage {
         match self {
-            Storage::Cpu(x) => Storage::Cpu(cpu::pool::avg_pool2d(x, l, g, count_include_pad)),
+            Storage::Cpu(x) => Storage::Cpu(cpu::pool::avg_pool2d(x, l, g, d)),
             #[cfg(feature = "gpu")]
-            Storage::Gpu(x) => Storage::Gpu(gpu::pool::avg_pool2d(x, l, g, count_include_pad)),
+            Storage::Gpu(x) => Storage::Gpu(gpu::pool::avg_pool2d(x, l, g, d)),
         }
     }
 
     /// The input gradient of `avg_pool2d` from the output gradient (`self`).
-    pub fn avg_pool2d_backward(
-        &self,
-        l: &Layout,
-        g: &Pool2dGeom,
-        count_include_pad: bool,
-    ) -> Storage {
+    pub fn avg_pool2d_backward(&self, l: &Layout, g: &Pool2dGeom, d: AvgDivisor) -> Storage {
         match self {
-            Storage::Cpu(gy) => {
-                Storage::Cpu(cpu::pool::avg_pool2d_backward(gy, l, g, count_include_pad))
-            }
+            Storage::Cpu(gy) => Storage::Cpu(cpu::pool::avg_pool2d_backward(gy, l, g, d)),
             #[cfg(feature = "gpu")]
-            Storage::Gpu(gy) => {
-                Storage::Gpu(gpu::pool::avg_pool2d_backward(gy, l, g, count_include_pad))
-            }
+            Storage::Gpu(gy) => Storage::Gpu(gpu::pool::avg_pool2d_backward(gy, l, g, d)),
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 ///
 /// ```
 /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-/// let ds = TensorDataset::new((Tensor::zeros(&[10, 3]), Tensor::arange(10)));
+/// let ds = TensorDataset::new(Tensor::zeros(&[10, 3]), Tensor::arange(10));
 /// let dl = DataLoader::new(ds).batch_size(4).shuffle(true).seed(0);
 /// assert_eq!(dl.len(), 3); // ceil(10 / 4)
 /// let mut seen: Vec<i64> = Vec::new();
@@ -45,7 +45,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let dl = DataLoader::new(TensorDataset::new(Tensor::arange(3)));
+    /// let dl = DataLoader::new(TensorDataset::from(Tensor::arange(3)));
     /// assert_eq!(dl.len(), 3); // batch_size 1 by default
     /// ```
     pub fn new<D>(dataset: D) -> DataLoader<B>
@@ -63,7 +63,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let ds = TensorDataset::new((Tensor::zeros(&[5, 2]), Tensor::arange(5)));
+    /// let ds = TensorDataset::new(Tensor::zeros(&[5, 2]), Tensor::arange(5));
     /// // Keep only the labels, as a Vec.
     /// let dl = DataLoader::with_collate(ds, |samples: Vec<(Tensor, Tensor)>| {
     ///     samples.iter().map(|(_, y)| y.item::<i64>()).collect::<Vec<i64>>()
@@ -100,7 +100,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let dl = DataLoader::new(TensorDataset::new(Tensor::arange(130))).batch_size(64);
+    /// let dl = DataLoader::new(TensorDataset::from(Tensor::arange(130))).batch_size(64);
     /// assert_eq!(dl.len(), 3);
     /// ```
     ///
@@ -132,7 +132,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let dl = DataLoader::new(TensorDataset::new(Tensor::arange(130))).batch_size(64);
+    /// let dl = DataLoader::new(TensorDataset::from(Tensor::arange(130))).batch_size(64);
     /// assert_eq!(dl.drop_last(true).len(), 2);
     /// ```
     pub fn drop_last(mut self, drop_last: bool) -> Self {
@@ -151,7 +151,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset, WeightedRandomSampler}};
-    /// let ds = TensorDataset::new(Tensor::arange(4));
+    /// let ds = TensorDataset::from(Tensor::arange(4));
     /// let only_last = WeightedRandomSampler::new(vec![0.0, 0.0, 0.0, 1.0], 6);
     /// let dl = DataLoader::new(ds).batch_size(3).sampler(only_last);
     /// for b in &dl {
@@ -183,7 +183,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let ds = TensorDataset::new(Tensor::arange(10));
+    /// let ds = TensorDataset::from(Tensor::arange(10));
     /// let dl = DataLoader::new(ds).batch_size(3).num_workers(2);
     /// let firsts: Vec<i64> = dl.iter().map(|b| b.to_vec::<i64>()[0]).collect();
     /// assert_eq!(firsts, vec![0, 3, 6, 9]);
@@ -212,7 +212,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let ds = TensorDataset::new((Tensor::zeros(&[8, 784]), Tensor::arange(8)));
+    /// let ds = TensorDataset::new(Tensor::zeros(&[8, 784]), Tensor::arange(8));
     /// let dl = DataLoader::new(ds)
     ///     .batch_size(4)
     ///     .map(|(x, y): (Tensor, Tensor)| (x.view(&[-1, 1, 28, 28]), y));
@@ -362,7 +362,7 @@ mod tests {
     }
 
     fn loader(n: i64) -> DataLoader<Tensor> {
-        DataLoader::new(TensorDataset::new(Tensor::arange(n)))
+        DataLoader::new(TensorDataset::from(Tensor::arange(n)))
     }
 
     #[test]
@@ -395,7 +395,7 @@ mod tests {
     fn workers_keep_order_and_contents() {
         let x = Tensor::randn(&[103, 5]);
         let make = || {
-            DataLoader::new(TensorDataset::new(x.clone()))
+            DataLoader::new(TensorDataset::from(x.clone()))
                 .batch_size(8)
                 .shuffle(true)
                 .seed(1)
@@ -425,7 +425,7 @@ mod tests {
     #[should_panic(expected = "TensorDataset: index 5 is out of range for 5 samples")]
     fn worker_panics_reach_the_loop() {
         let dl =
-            DataLoader::with_collate(TensorDataset::new(Tensor::arange(5)), |v: Vec<Tensor>| {
+            DataLoader::with_collate(TensorDataset::from(Tensor::arange(5)), |v: Vec<Tensor>| {
                 v.len()
             });
         // Past the loader's own index check, so the panic happens inside a worker.

@@ -59,7 +59,7 @@ pub fn ones_(t: &Tensor) {
 /// let w = firelight::Tensor::zeros(&[10, 784]);
 /// firelight::nn::init::xavier_uniform_(&w, 1.0);
 /// let bound = (6.0f32 / 794.0).sqrt();
-/// assert!(w.abs().max().item::<f32>() <= bound);
+/// assert!(w.abs().max(..).item::<f32>() <= bound);
 /// ```
 pub fn xavier_uniform_(t: &Tensor, gain: f64) {
     let (fan_in, fan_out) = calculate_fan_in_and_fan_out(t);
@@ -104,7 +104,7 @@ fn fan(t: &Tensor, mode: FanMode) -> usize {
 /// use firelight::nn::init::{kaiming_uniform_, FanMode};
 /// let w = firelight::Tensor::zeros(&[10, 784]);
 /// kaiming_uniform_(&w, 5f64.sqrt(), FanMode::FanIn);
-/// assert!(w.abs().max().item::<f32>() <= 1.0 / 784f32.sqrt());
+/// assert!(w.abs().max(..).item::<f32>() <= 1.0 / 784f32.sqrt());
 /// ```
 pub fn kaiming_uniform_(t: &Tensor, a: f64, mode: FanMode) {
     let b = leaky_relu_gain(a) * (3.0 / fan(t, mode) as f64).sqrt();

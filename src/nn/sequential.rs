@@ -1,5 +1,5 @@
 //! `nn::Sequential`: modules applied one after another.
-use super::Module;
+use super::{Module, Visit};
 use crate::Tensor;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -83,7 +83,9 @@ impl Module for Sequential {
         }
         out
     }
+}
 
+impl Visit for Sequential {
     fn named_children(&self) -> Vec<(String, &dyn Module)> {
         self.layers
             .iter()

@@ -251,7 +251,7 @@ macro_rules! adam_builders {
 /// use firelight::optim::{Adam, Optimizer};
 /// let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).requires_grad_(true);
 /// let mut opt = Adam::new(vec![w.clone()], 1e-3);
-/// (&w * &w).sum().backward();
+/// (&w * &w).sum(..).backward();
 /// opt.step();
 /// // the first step moves each element by about lr against its gradient's sign
 /// let v = w.to_vec::<f64>();
@@ -299,7 +299,7 @@ impl Optimizer for Adam {
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad_(true);
 /// let mut opt = AdamW::new(vec![w.clone()], 0.1);
 /// assert_eq!(opt.param_groups()[0].get("weight_decay"), Some(0.01));
-/// (&w * &w).sum().backward();
+/// (&w * &w).sum(..).backward();
 /// opt.step();
 /// // decay to 1 * (1 - 0.1 * 0.01), then the Adam step of about -lr
 /// assert!((w.item::<f64>() - (0.999 - 0.1)).abs() < 1e-7);

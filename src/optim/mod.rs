@@ -10,9 +10,9 @@
 //! ```
 //! use firelight::Tensor;
 //! use firelight::optim::{Optimizer, Sgd};
-//! let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+//! let w = Tensor::tensor([1.0, 2.0]).requires_grad_(true);
 //! let mut opt = Sgd::new(vec![w.clone()], 0.1).momentum(0.9);
-//! (&w * &w).sum().backward();
+//! (&w * &w).sum(..).backward();
 //! opt.step();
 //! opt.zero_grad();
 //! let v = w.to_vec::<f32>(); // w - 0.1 * 2w
@@ -158,7 +158,7 @@ impl ParamGroup {
 /// use firelight::Tensor;
 /// use firelight::optim::{Adam, Optimizer};
 /// fn train_step(opt: &mut dyn Optimizer, w: &Tensor) {
-///     (w * w).sum().backward();
+///     (w * w).sum(..).backward();
 ///     opt.step();
 ///     opt.zero_grad();
 /// }
@@ -252,6 +252,14 @@ pub(crate) struct Core {
 
 impl Core {
     pub(crate) fn new(spec: &'static Spec, params: Vec<Tensor>, defaults: &[(&str, f64)]) -> Core {
+        if params.is_empty() {
+            // As PyTorch's ValueError; a model whose struct lacks `#[derive(Module)]` can no
+            // longer get here (it does not compile), but a filter that keeps nothing can.
+            panic!(
+                "{}: optimizer got an empty parameter list (model.parameters() returned no tensors)",
+                spec.name
+            );
+        }
         let mut core = Core {
             spec,
             defaults: defaults.iter().map(|(k, v)| (k.to_string(), *v)).collect(),

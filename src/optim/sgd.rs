@@ -59,7 +59,7 @@ fn nesterov_message(momentum: f64, dampening: f64) -> String {
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad_(true);
 /// let mut opt = Sgd::new(vec![w.clone()], 0.1).momentum(0.9).nesterov(true);
 /// for _ in 0..2 {
-///     (&w * &w).sum().backward();
+///     (&w * &w).sum(..).backward();
 ///     opt.step();
 ///     opt.zero_grad();
 /// }

@@ -36,7 +36,8 @@ macro_rules! float_operand {
     ($t:ty) => {
         impl Operand for $t {
             fn to_tensor(&self, other: &Tensor) -> Tensor {
-                // A Python float keeps a float tensor's dtype and makes an integer tensor f32.
+                // A Python float keeps a float tensor's dtype and makes an integer tensor the
+                // default float dtype.
                 Tensor::full_with(&[], *self as f64, other.float_dtype(), other.device())
             }
             fn as_scalar(&self) -> Option<f64> {
@@ -162,7 +163,7 @@ impl Tensor {
         }
         let mut dtype = result_type(self, rhs);
         if op == BinaryOp::Div && !dtype.is_float() {
-            dtype = DType::F32; // true division, as in PyTorch
+            dtype = crate::get_default_dtype(); // true division, as in PyTorch
         }
         let a = self.cast_for(dtype);
         let b = rhs.cast_for(dtype);
@@ -221,7 +222,7 @@ impl Tensor {
     /// `self ** exponent`; the exponent may be a number or a tensor.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![2.0f32, 3.0], &[2]);
+    /// let x = firelight::Tensor::tensor([2.0, 3.0]);
     /// assert_eq!(x.pow(2).to_vec::<f32>(), vec![4.0, 9.0]);
     /// ```
     pub fn pow(&self, exponent: impl Operand) -> Tensor {
@@ -301,7 +302,7 @@ impl Tensor {
     /// `max(self, 0)`.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![-1.0f32, 2.0], &[2]);
+    /// let x = firelight::Tensor::tensor([-1.0, 2.0]);
     /// assert_eq!(x.relu().to_vec::<f32>(), vec![0.0, 2.0]);
     /// ```
     pub fn relu(&self) -> Tensor {
@@ -334,7 +335,7 @@ impl Tensor {
     /// Clamps every element into `[min, max]`.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![-2.0f32, 0.5, 3.0], &[3]);
+    /// let x = firelight::Tensor::tensor([-2.0, 0.5, 3.0]);
     /// assert_eq!(x.clamp(-1.0, 1.0).to_vec::<f32>(), vec![-1.0, 0.5, 1.0]);
     /// ```
     pub fn clamp(&self, min: f64, max: f64) -> Tensor {
@@ -390,9 +391,9 @@ impl Tensor {
     /// Elementwise `self == other`, as a bool tensor.
     ///
     /// ```
-    /// let preds = firelight::Tensor::from_vec(vec![1i64, 2, 3], &[3]);
-    /// let y = firelight::Tensor::from_vec(vec![1i64, 0, 3], &[3]);
-    /// assert_eq!(preds.eq(&y).float().mean().item::<f32>(), 2.0 / 3.0);
+    /// let preds = firelight::Tensor::tensor([1, 2, 3]);
+    /// let y = firelight::Tensor::tensor([1, 0, 3]);
+    /// assert_eq!(preds.eq(&y).float().mean(..).item::<f32>(), 2.0 / 3.0);
     /// ```
     pub fn eq(&self, other: impl Operand) -> Tensor {
         self.compare(other, CmpOp::Eq, "eq")
@@ -427,7 +428,7 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let x = Tensor::from_vec(vec![-1.0f32, 2.0], &[2]);
+    /// let x = Tensor::tensor([-1.0, 2.0]);
     /// let y = Tensor::where_(&x.gt(0.0), &x, &Tensor::zeros(&[1]));
     /// assert_eq!(y.to_vec::<f32>(), vec![0.0, 2.0]);
     /// ```
@@ -467,7 +468,7 @@ impl Tensor {
     /// `value` where `mask` is true, else this tensor's elements.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// let x = firelight::Tensor::tensor([1.0, 2.0]);
     /// assert_eq!(x.masked_fill(&x.gt(1.5), 0.0).to_vec::<f32>(), vec![1.0, 0.0]);
     /// ```
     pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
@@ -479,7 +480,7 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::DType;
-    /// let x = firelight::Tensor::from_vec(vec![1.7f32, -1.7], &[2]);
+    /// let x = firelight::Tensor::tensor([1.7, -1.7]);
     /// assert_eq!(x.to_dtype(DType::I64).to_vec::<i64>(), vec![1, -1]);
     /// ```
     pub fn to_dtype(&self, dtype: DType) -> Tensor {

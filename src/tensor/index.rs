@@ -10,8 +10,8 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let x = Tensor::from_vec(vec![0.1f32, 0.9, 0.7, 0.3], &[2, 2]);
-    /// let idx = Tensor::from_vec(vec![1i64, 0], &[2, 1]);
+    /// let x = Tensor::tensor([[0.1, 0.9], [0.7, 0.3]]);
+    /// let idx = Tensor::tensor([[1], [0]]);
     /// assert_eq!(x.gather(1, &idx).to_vec::<f32>(), vec![0.9, 0.7]);
     /// ```
     ///
@@ -60,7 +60,7 @@ impl Tensor {
     /// ```
     /// use firelight::Tensor;
     /// let x = Tensor::arange(6).view(&[3, 2]);
-    /// let rows = x.index_select(0, &Tensor::from_vec(vec![2i64, 0], &[2]));
+    /// let rows = x.index_select(0, &Tensor::tensor([2, 0]));
     /// assert_eq!(rows.to_vec::<i64>(), vec![4, 5, 0, 1]);
     /// ```
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Tensor {
@@ -104,8 +104,8 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let input = Tensor::from_vec(vec![0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6], &[2, 3]);
-    /// let target = Tensor::from_vec(vec![2i64, 0], &[2]);
+    /// let input = Tensor::tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    /// let target = Tensor::tensor([2, 0]);
     /// let picked = input.index(&[&Tensor::arange(2), &target]);
     /// assert_eq!(picked.to_vec::<f32>(), vec![0.3, 0.4]);
     /// ```

@@ -87,7 +87,7 @@ impl Tensor {
     /// ```
     /// use firelight::Tensor;
     /// let w = Tensor::ones(&[2]).requires_grad_(true);
-    /// (&w * 3.0).sum().backward();
+    /// (&w * 3.0).sum(..).backward();
     /// {
     ///     let _g = firelight::no_grad();
     ///     w.sub_(&w.grad().unwrap() * 0.1);
@@ -113,7 +113,7 @@ impl Tensor {
     ///
     /// ```
     /// let x = firelight::Tensor::zeros(&[2, 2]);
-    /// x.copy_(&firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2]));
+    /// x.copy_(&firelight::Tensor::tensor([1.0, 2.0]));
     /// assert_eq!(x.to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0]);
     /// ```
     pub fn copy_(&self, src: &Tensor) -> &Tensor {
@@ -145,7 +145,7 @@ impl Tensor {
     /// ```
     /// let g = firelight::Tensor::ones(&[3]);
     /// g.zero_();
-    /// assert_eq!(g.sum().item::<f32>(), 0.0);
+    /// assert_eq!(g.sum(..).item::<f32>(), 0.0);
     /// ```
     pub fn zero_(&self) -> &Tensor {
         self.fill_(0.0)

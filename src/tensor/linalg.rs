@@ -67,8 +67,8 @@ impl Tensor {
         );
         match (a.dim(), b.dim()) {
             (1, 1) => a.unsqueeze(0).mm_batched(&b.unsqueeze(1)).reshape(&[]),
-            (1, _) => a.unsqueeze(0).mm_batched(b).squeeze_dim(-2),
-            (_, 1) => a.mm_batched(&b.unsqueeze(1)).squeeze_dim(-1),
+            (1, _) => a.unsqueeze(0).mm_batched(b).squeeze(-2),
+            (_, 1) => a.mm_batched(&b.unsqueeze(1)).squeeze(-1),
             _ => a.mm_batched(b),
         }
     }
@@ -86,13 +86,14 @@ impl Tensor {
 
     fn mm_batched(&self, other: &Tensor) -> Tensor {
         let (a, b) = (self, other);
-        assert_eq!(
-            a.dtype(),
-            b.dtype(),
-            "matmul: expected both operands to have the same dtype, got {} and {}",
-            a.dtype(),
-            b.dtype()
-        );
+        if a.dtype() != b.dtype() {
+            panic!(
+                "matmul: expected both operands to have the same dtype, got {} and {}{}",
+                a.dtype(),
+                b.dtype(),
+                super::float64_hint(a.dtype(), b.dtype())
+            );
+        }
         assert_eq!(
             a.device(),
             b.device(),

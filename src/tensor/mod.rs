@@ -11,10 +11,11 @@ pub(crate) mod random;
 mod reduce;
 mod view;
 
+pub use create::{Scalar, TensorData};
 pub use display::{PrintOptions, get_printoptions, set_printoptions};
 pub use elementwise::Operand;
 pub use random::{Generator, manual_seed};
-pub use reduce::Dims;
+pub use reduce::{Dim, Dims};
 
 use crate::autograd::{self, Backward, Node};
 use crate::backend::Storage;
@@ -51,8 +52,8 @@ pub(crate) struct Inner {
 ///
 /// ```
 /// use firelight::Tensor;
-/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
-/// let y = (&x * 2.0 + 1.0).sum();
+/// let x = Tensor::tensor([[1.0, 2.0], [3.0, 4.0]]);
+/// let y = (&x * 2.0 + 1.0).sum(..);
 /// assert_eq!(y.item::<f32>(), 24.0);
 /// ```
 #[derive(Clone)]
@@ -78,6 +79,17 @@ pub(crate) fn check_same_device(op: &str, a: &Tensor, b: &Tensor) {
     let (da, db) = (a.device(), b.device());
     if da != db {
         device_mismatch(op, da, db);
+    }
+}
+
+/// For a float32/float64 mismatch, where the float64 side most likely came from Rust
+/// float literals (`f64`) in `Tensor::from_vec`: what to write instead.
+pub(crate) fn float64_hint(a: DType, b: DType) -> &'static str {
+    if matches!((a, b), (DType::F32, DType::F64) | (DType::F64, DType::F32)) {
+        " (Rust float literals are f64, so `Tensor::from_vec(vec![1.0, ...], ..)` is float64: \
+         `Tensor::tensor([1.0, ...])` gives the default float32, or call `.float()`)"
+    } else {
+        ""
     }
 }
 
@@ -310,8 +322,8 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
-    /// (&w * &w).sum().backward();
+    /// let w = Tensor::tensor([1.0, 2.0]).requires_grad_(true);
+    /// (&w * &w).sum(..).backward();
     /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![2.0, 4.0]);
     /// ```
     pub fn grad(&self) -> Option<Tensor> {
@@ -375,8 +387,8 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let x = Tensor::from_vec(vec![3.0f32], &[1]).requires_grad_(true);
-    /// let y = (&x * &x).sum();
+    /// let x = Tensor::tensor([3.0]).requires_grad_(true);
+    /// let y = (&x * &x).sum(..);
     /// y.backward();
     /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![6.0]);
     /// ```
@@ -402,8 +414,8 @@ impl Tensor {
     /// use firelight::Tensor;
     /// let x = Tensor::ones(&[2]).requires_grad_(true);
     /// let y = &x * 3.0;
-    /// y.backward_with(&Tensor::from_vec(vec![1.0f32, 2.0], &[2]), true);
-    /// y.backward_with(&Tensor::from_vec(vec![1.0f32, 2.0], &[2]), false);
+    /// y.backward_with(&Tensor::tensor([1.0, 2.0]), true);
+    /// y.backward_with(&Tensor::tensor([1.0, 2.0]), false);
     /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![6.0, 12.0]);
     /// ```
     pub fn backward_with(&self, gradient: &Tensor, retain_graph: bool) {
@@ -420,7 +432,7 @@ impl Tensor {
     /// The value of a one-element tensor, converted to `T`.
     ///
     /// ```
-    /// let loss = firelight::Tensor::from_vec(vec![2.5f32], &[]);
+    /// let loss = firelight::Tensor::tensor(2.5);
     /// assert_eq!(loss.item::<f32>(), 2.5);
     /// assert_eq!(loss.item::<f64>(), 2.5);
     /// ```
@@ -462,7 +474,7 @@ impl Tensor {
     /// use firelight::{Device, Tensor};
     /// let dev = Device::gpu_if_available();
     /// let x = Tensor::ones(&[2]).requires_grad_(true);
-    /// (x.to(&dev) * 3.0).sum().backward();
+    /// (x.to(&dev) * 3.0).sum(..).backward();
     /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![3.0, 3.0]);
     /// ```
     ///

@@ -1,6 +1,6 @@
 //! Views that share storage (view, reshape, transpose, permute, narrow, select, unsqueeze,
 //! squeeze, expand, flatten) and the copies that make memory contiguous.
-use super::{Tensor, wrap_dim};
+use super::{Dims, Tensor, wrap_dim};
 use crate::autograd::rules::view::{
     CloneBackward, ExpandBackward, NarrowBackward, PermuteBackward, ReshapeBackward, SelectBackward,
 };
@@ -272,30 +272,38 @@ impl Tensor {
         })
     }
 
-    /// Removes every size-1 dim (a view).
+    /// Removes the listed dims where their size is 1 (others stay, as in PyTorch), like
+    /// `x.squeeze(dim)`; `x.squeeze(..)` removes every size-1 dim (`x.squeeze()`). A view.
     ///
     /// ```
-    /// assert_eq!(firelight::Tensor::zeros(&[1, 3, 1]).squeeze().shape(), &[3]);
+    /// let x = firelight::Tensor::zeros(&[1, 3, 1]);
+    /// assert_eq!(x.squeeze(-1).shape(), &[1, 3]);
+    /// assert_eq!(x.squeeze(1).shape(), &[1, 3, 1]);
+    /// assert_eq!(x.squeeze([0, 2]).shape(), &[3]);
+    /// assert_eq!(x.squeeze(..).shape(), &[3]);
     /// ```
-    pub fn squeeze(&self) -> Tensor {
-        let keep: Vec<usize> = (0..self.dim()).filter(|&d| self.shape()[d] != 1).collect();
-        self.keep_dims(&keep, "SqueezeBackward0")
-    }
-
-    /// Removes `dim` if its size is 1 (else returns the tensor unchanged, as PyTorch does).
     ///
-    /// ```
-    /// let x = firelight::Tensor::zeros(&[3, 1]);
-    /// assert_eq!(x.squeeze_dim(1).shape(), &[3]);
-    /// assert_eq!(x.squeeze_dim(0).shape(), &[3, 1]);
-    /// ```
-    pub fn squeeze_dim(&self, dim: i64) -> Tensor {
-        let d = wrap_dim(dim, self.dim(), "squeeze");
-        if self.dim() == 0 || self.shape()[d] != 1 {
+    /// # Panics
+    /// If a dim is out of range or repeated.
+    #[track_caller]
+    pub fn squeeze(&self, dims: impl Dims) -> Tensor {
+        let (drop, name) = if dims.is_all() {
+            ((0..self.dim()).collect(), "SqueezeBackward0")
+        } else {
+            let name = if dims.dims().len() == 1 {
+                "SqueezeBackward1"
+            } else {
+                "SqueezeBackward2"
+            };
+            (self.resolve_dims(&dims, "squeeze"), name)
+        };
+        let keep: Vec<usize> = (0..self.dim())
+            .filter(|d| !(drop.contains(d) && self.shape()[*d] == 1))
+            .collect();
+        if keep.len() == self.dim() && !dims.is_all() {
             return self.clone();
         }
-        let keep: Vec<usize> = (0..self.dim()).filter(|&i| i != d).collect();
-        self.keep_dims(&keep, "SqueezeBackward1")
+        self.keep_dims(&keep, name)
     }
 
     fn keep_dims(&self, keep: &[usize], name: &'static str) -> Tensor {
@@ -312,7 +320,7 @@ impl Tensor {
     /// Repeats size-1 dims (and adds leading dims) without copying; `-1` keeps a size.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1]);
+    /// let x = firelight::Tensor::tensor([[1.0], [2.0]]);
     /// assert_eq!(x.expand(&[-1, 3]).to_vec::<f32>(), vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
     /// ```
     pub fn expand(&self, shape: &[i64]) -> Tensor {
