@@ -178,6 +178,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 <Self as ::firelight::nn::Visit>::is_training(self)
             }
             /// Moves parameters and buffers to `device` in place (`Module::to`).
+            #[track_caller]
             pub fn to(self, device: &::firelight::Device) -> Self {
                 ::firelight::nn::tree::move_to(&self, device);
                 self

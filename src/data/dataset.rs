@@ -60,6 +60,7 @@ impl<D: Dataset + ?Sized> Dataset for Arc<D> {
     fn len(&self) -> usize {
         (**self).len()
     }
+    #[track_caller]
     fn get(&self, index: usize) -> D::Item {
         (**self).get(index)
     }
@@ -93,6 +94,7 @@ impl<D: Dataset> Subset<D> {
     ///
     /// # Panics
     /// If an index is not below `dataset.len()`, naming it.
+    #[track_caller]
     pub fn new(dataset: Arc<D>, indices: Vec<usize>) -> Subset<D> {
         let n = dataset.len();
         if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
@@ -111,6 +113,7 @@ impl<D: Dataset> Subset<D> {
         &self.indices
     }
 
+    #[track_caller]
     fn source(&self, i: usize) -> usize {
         match self.indices.get(i) {
             Some(&j) => j,
@@ -127,6 +130,7 @@ impl<D: Dataset> Dataset for Subset<D> {
     fn len(&self) -> usize {
         self.indices.len()
     }
+    #[track_caller]
     fn get(&self, index: usize) -> D::Item {
         self.dataset.get(self.source(index))
     }
@@ -162,6 +166,7 @@ impl<D: Dataset> ConcatDataset<D> {
     ///
     /// # Panics
     /// If `datasets` is empty.
+    #[track_caller]
     pub fn new(datasets: Vec<D>) -> ConcatDataset<D> {
         assert!(
             !datasets.is_empty(),
@@ -188,6 +193,7 @@ impl<D: Dataset> Dataset for ConcatDataset<D> {
     fn len(&self) -> usize {
         *self.ends.last().expect("at least one dataset")
     }
+    #[track_caller]
     fn get(&self, index: usize) -> D::Item {
         let n = self.len();
         assert!(

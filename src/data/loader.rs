@@ -106,6 +106,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// # Panics
     /// If `batch_size` is 0.
+    #[track_caller]
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         assert!(
             batch_size > 0,
@@ -119,6 +120,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// # Panics
     /// If a sampler was given: the sampler decides the order, as in PyTorch.
+    #[track_caller]
     pub fn shuffle(mut self, shuffle: bool) -> Self {
         assert!(
             !(shuffle && self.sampler.is_some()),
@@ -162,6 +164,7 @@ impl<B: Send + 'static> DataLoader<B> {
     /// # Panics
     /// If `shuffle(true)` was set, or the sampler draws from more samples than the dataset
     /// has (naming both).
+    #[track_caller]
     pub fn sampler(mut self, sampler: impl Sampler + 'static) -> Self {
         assert!(
             !self.shuffle,
@@ -197,6 +200,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// # Panics
     /// If `n` is 0.
+    #[track_caller]
     pub fn prefetch_factor(mut self, n: usize) -> Self {
         assert!(
             n > 0,
@@ -282,6 +286,7 @@ impl<B: Send + 'static> DataLoader<B> {
     /// # Panics
     /// If the sampler yields an index out of the dataset's range, naming both; the
     /// dataset's and collate's panics surface when their batch is reached.
+    #[track_caller]
     pub fn iter(&self) -> Iter<B> {
         let batches = self.batch_sampler().batches(&mut self.epoch_generator());
         if let Some(&bad) = batches.iter().flatten().find(|&&i| i >= self.dataset_len) {
@@ -311,6 +316,7 @@ impl<B: Send + 'static> DataLoader<B> {
 impl<B: Send + 'static> IntoIterator for &DataLoader<B> {
     type Item = B;
     type IntoIter = Iter<B>;
+    #[track_caller]
     fn into_iter(self) -> Iter<B> {
         self.iter()
     }

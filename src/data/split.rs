@@ -51,6 +51,7 @@ impl Lengths {
     /// # Panics
     /// If counts do not add up to `n`, or fractions are outside `[0, 1]` or do not add up
     /// to 1.
+    #[track_caller]
     pub fn resolve(&self, n: usize) -> Vec<usize> {
         match self {
             Lengths::Counts(c) => {
@@ -96,6 +97,7 @@ impl Lengths {
 ///
 /// # Panics
 /// As [`Lengths::resolve`] when the sizes do not fit the dataset.
+#[track_caller]
 pub fn random_split<D: Dataset>(dataset: D, lengths: impl Into<Lengths>) -> Vec<Subset<D>> {
     let n = dataset.len();
     let counts = lengths.into().resolve(n);
@@ -115,6 +117,7 @@ pub fn random_split<D: Dataset>(dataset: D, lengths: impl Into<Lengths>) -> Vec<
 ///
 /// # Panics
 /// As [`Lengths::resolve`] when the sizes do not fit the dataset.
+#[track_caller]
 pub fn random_split_with<D: Dataset>(
     dataset: D,
     lengths: impl Into<Lengths>,

@@ -43,11 +43,13 @@ impl Tensors for Tensor {
     }
 }
 
+#[track_caller]
 fn take<const N: usize>(tensors: Vec<Tensor>) -> [Tensor; N] {
     let n = tensors.len();
-    tensors
-        .try_into()
-        .unwrap_or_else(|_| panic!("Tensors: expected {N} tensors, got {n}"))
+    match tensors.try_into() {
+        Ok(t) => t,
+        Err(_) => panic!("Tensors: expected {N} tensors, got {n}"),
+    }
 }
 
 macro_rules! tuple_tensors {
@@ -211,6 +213,7 @@ impl<T: Tensors> TensorDataset<T> {
         T::from_tensors(self.tensors.iter().map(|t| t.narrow(0, start, n)).collect())
     }
 
+    #[track_caller]
     fn check(&self, index: usize) {
         if index >= self.len {
             panic!(
@@ -232,6 +235,7 @@ impl<T: Tensors> Dataset for TensorDataset<T> {
     ///
     /// # Panics
     /// If `index >= len()`, naming both.
+    #[track_caller]
     fn get(&self, index: usize) -> T {
         self.check(index);
         T::from_tensors(

@@ -37,6 +37,7 @@ impl BatchNorm {
         }
     }
 
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         let c = self.weight.numel();
         if !self.ranks.contains(&x.dim()) || x.shape()[1] != c {
@@ -135,6 +136,7 @@ macro_rules! batchnorm_layer {
         }
 
         impl Module for $name {
+            #[track_caller]
             fn forward(&self, x: &Tensor) -> Tensor {
                 self.0.forward(x)
             }

@@ -30,6 +30,7 @@ pub struct Conv2d {
 impl Conv2d {
     /// A convolution from `in_channels` to `out_channels` with a `kernel_size` kernel
     /// (a number or a pair), stride 1, no padding, with a bias.
+    #[track_caller]
     pub fn new(in_channels: usize, out_channels: usize, kernel_size: impl IntoPair) -> Conv2d {
         let kernel_size = kernel_size.into_pair();
         let options = Conv2dOptions::default();
@@ -44,6 +45,7 @@ impl Conv2d {
         }
     }
 
+    #[track_caller]
     fn init(in_c: usize, out_c: usize, k: (usize, usize), groups: usize) -> (Parameter, Parameter) {
         assert!(
             groups > 0 && in_c.is_multiple_of(groups) && out_c.is_multiple_of(groups),
@@ -93,6 +95,7 @@ impl Conv2d {
     /// let conv = firelight::nn::Conv2d::new(1, 16, 3).bias(false);
     /// assert!(conv.bias.is_none());
     /// ```
+    #[track_caller]
     pub fn bias(mut self, bias: bool) -> Conv2d {
         if !bias {
             self.bias = None;
@@ -137,6 +140,7 @@ impl Visit for Conv2d {
 }
 
 impl Module for Conv2d {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         F::conv2d_with(x, &self.weight, self.bias.as_deref(), self.options)
     }
@@ -193,6 +197,7 @@ layer_keywords! {
 impl Visit for AvgPool2d {}
 
 impl Module for AvgPool2d {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         F::avg_pool2d_with(x, self.kernel_size, self.options)
     }
@@ -247,6 +252,7 @@ layer_keywords! {
 impl Visit for MaxPool2d {}
 
 impl Module for MaxPool2d {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         F::max_pool2d_with(x, self.kernel_size, self.options)
     }
@@ -271,6 +277,7 @@ impl AdaptiveAvgPool2d {
 impl Visit for AdaptiveAvgPool2d {}
 
 impl Module for AdaptiveAvgPool2d {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         F::adaptive_avg_pool2d(x, self.0)
     }

@@ -74,6 +74,7 @@ pub(super) fn weight_and_bias(
 }
 
 impl Module for Linear {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         let y = x.matmul(&self.weight.t());
         match &self.bias {
@@ -96,6 +97,7 @@ pub struct ReLU;
 impl Visit for ReLU {}
 
 impl Module for ReLU {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         x.relu()
     }
@@ -108,6 +110,7 @@ pub struct Sigmoid;
 impl Visit for Sigmoid {}
 
 impl Module for Sigmoid {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         x.sigmoid()
     }
@@ -120,6 +123,7 @@ pub struct Tanh;
 impl Visit for Tanh {}
 
 impl Module for Tanh {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         x.tanh()
     }
@@ -182,6 +186,7 @@ impl Default for Flatten {
 impl Visit for Flatten {}
 
 impl Module for Flatten {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         x.flatten(self.start_dim, self.end_dim)
     }
@@ -244,6 +249,7 @@ impl Default for LeakyReLU {
 impl Visit for LeakyReLU {}
 
 impl Module for LeakyReLU {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         super::functional::leaky_relu(x, self.negative_slope)
     }
@@ -289,6 +295,7 @@ layer_keywords! {
 impl Visit for GELU {}
 
 impl Module for GELU {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         super::functional::gelu_with(x, self.options)
     }
@@ -314,6 +321,7 @@ pub struct Dropout {
 
 impl Dropout {
     /// Drops with probability `p` (in `[0, 1]`).
+    #[track_caller]
     pub fn new(p: f64) -> Dropout {
         assert!(
             (0.0..=1.0).contains(&p),
@@ -327,6 +335,7 @@ impl Dropout {
 }
 
 impl Module for Dropout {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         super::functional::dropout(x, self.p, self.is_training())
     }

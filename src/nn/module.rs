@@ -196,6 +196,18 @@ pub trait Module: Visit {
     /// Computes the output for a batch.
     fn forward(&self, x: &Tensor) -> Tensor;
 
+    /// `forward`, for containers calling children through `dyn Module`: a panic in a
+    /// library layer then names the line that called the container (`model.forward(&x)`)
+    /// rather than a line in the layer, since `#[track_caller]` on this declaration passes
+    /// the caller through the vtable. A hand-written `forward` is unaffected (it has no
+    /// `#[track_caller]`, so its own panics keep their own lines). Not meant to be
+    /// overridden.
+    #[doc(hidden)]
+    #[track_caller]
+    fn forward_tracked(&self, x: &Tensor) -> Tensor {
+        self.forward(x)
+    }
+
     /// Sets training mode here and in every descendant.
     fn set_training(&self, training: bool) {
         tree::set_training(self, training)
@@ -244,6 +256,7 @@ pub trait Module: Visit {
     ///
     /// # Panics
     /// For a GPU that cannot be opened, or float64 parameters on the GPU.
+    #[track_caller]
     fn to(self, device: &Device) -> Self
     where
         Self: Sized,
@@ -335,6 +348,7 @@ pub mod tree {
     }
 
     /// Moves every parameter and buffer to `device` in place.
+    #[track_caller]
     pub fn move_to<M: Visit + ?Sized>(m: &M, device: &Device) {
         for (_, t) in named_parameters(m).into_iter().chain(named_buffers(m)) {
             t.move_to_(*device);
@@ -413,7 +427,8 @@ impl<M: Module + ?Sized> Visit for Box<M> {
 }
 
 impl<M: Module + ?Sized> Module for Box<M> {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
-        (**self).forward(x)
+        (**self).forward_tracked(x)
     }
 }

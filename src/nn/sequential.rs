@@ -64,6 +64,7 @@ impl Default for Sequential {
 
 impl std::ops::Index<usize> for Sequential {
     type Output = dyn Module + 'static;
+    #[track_caller]
     fn index(&self, i: usize) -> &(dyn Module + 'static) {
         match self.layers.get(i) {
             Some(m) => m.as_ref(),
@@ -76,10 +77,12 @@ impl std::ops::Index<usize> for Sequential {
 }
 
 impl Module for Sequential {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         let mut out = x.clone();
         for m in &self.layers {
-            out = m.forward(&out);
+            // `forward_tracked`: a library layer's panic names the caller of this forward.
+            out = m.forward_tracked(&out);
         }
         out
     }

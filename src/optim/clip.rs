@@ -22,6 +22,7 @@ use crate::Tensor;
 ///
 /// # Panics
 /// If `norm_type` is not positive.
+#[track_caller]
 pub fn clip_grad_norm_(params: &[Tensor], max_norm: f64, norm_type: f64) -> Tensor {
     if !(norm_type > 0.0) {
         panic!("clip_grad_norm_: norm_type must be positive (or infinity), got {norm_type}");

@@ -125,6 +125,7 @@ impl ParamGroup {
     /// let g = firelight::optim::ParamGroup::new(vec![]).with("lr", 0.1);
     /// assert_eq!(g.lr(), 0.1);
     /// ```
+    #[track_caller]
     pub fn lr(&self) -> f64 {
         self.get("lr")
             .expect("ParamGroup::lr: the group has no learning rate")
@@ -142,11 +143,15 @@ impl ParamGroup {
     }
 
     /// A required hyperparameter (present in every group inside an optimizer).
+    #[track_caller]
     pub(crate) fn opt(&self, name: &str) -> f64 {
-        self.get(name)
-            .unwrap_or_else(|| panic!("param group has no hyperparameter {name:?}"))
+        match self.get(name) {
+            Some(v) => v,
+            None => panic!("param group has no hyperparameter {name:?}"),
+        }
     }
 
+    #[track_caller]
     pub(crate) fn flag(&self, name: &str) -> bool {
         self.opt(name) != 0.0
     }
@@ -251,6 +256,7 @@ pub(crate) struct Core {
 }
 
 impl Core {
+    #[track_caller]
     pub(crate) fn new(spec: &'static Spec, params: Vec<Tensor>, defaults: &[(&str, f64)]) -> Core {
         if params.is_empty() {
             // As PyTorch's ValueError; a model whose struct lacks `#[derive(Module)]` can no
@@ -278,6 +284,7 @@ impl Core {
         }
     }
 
+    #[track_caller]
     pub(crate) fn add_param_group(&mut self, mut group: ParamGroup) {
         let name = self.spec.name;
         for key in group.options.keys() {
@@ -470,6 +477,7 @@ macro_rules! delegate_to_core {
         fn param_groups_mut(&mut self) -> &mut [$crate::optim::ParamGroup] {
             &mut self.core.groups
         }
+        #[track_caller]
         fn add_param_group(&mut self, group: $crate::optim::ParamGroup) {
             self.core.add_param_group(group)
         }
@@ -484,6 +492,7 @@ macro_rules! delegate_to_core {
 pub(crate) use delegate_to_core;
 
 /// Panics with PyTorch's message unless `value` is at least zero.
+#[track_caller]
 pub(crate) fn check_non_negative(what: &str, value: f64) {
     if let Err(e) = non_negative(what, value) {
         panic!("{e}");

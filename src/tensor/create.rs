@@ -170,6 +170,7 @@ impl Tensor {
     /// let x = firelight::Tensor::from_slice(&[0.5f64, 1.5], &[2]);
     /// assert_eq!(x.dtype(), firelight::DType::F64);
     /// ```
+    #[track_caller]
     pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Tensor {
         Tensor::from_vec(data.to_vec(), shape)
     }
@@ -181,6 +182,7 @@ impl Tensor {
     /// assert_eq!(s.dim(), 0);
     /// assert_eq!(s.item::<f32>(), 3.0);
     /// ```
+    #[track_caller]
     pub fn scalar<T: Element>(value: T) -> Tensor {
         Tensor::from_vec(vec![value], &[])
     }
@@ -192,6 +194,7 @@ impl Tensor {
     /// let t = Tensor::full_with(&[2], 7.0, DType::I64, Device::Cpu);
     /// assert_eq!(t.to_vec::<i64>(), vec![7, 7]);
     /// ```
+    #[track_caller]
     pub fn full_with(shape: &[usize], value: f64, dtype: DType, device: Device) -> Tensor {
         Tensor::from_storage(
             Storage::full(shape.iter().product(), value, dtype, device),
@@ -204,6 +207,7 @@ impl Tensor {
     /// ```
     /// assert_eq!(firelight::Tensor::zeros(&[2]).to_vec::<f32>(), vec![0.0, 0.0]);
     /// ```
+    #[track_caller]
     pub fn zeros(shape: &[usize]) -> Tensor {
         Tensor::full_with(shape, 0.0, get_default_dtype(), Device::Cpu)
     }
@@ -213,6 +217,7 @@ impl Tensor {
     /// ```
     /// assert_eq!(firelight::Tensor::ones(&[2]).to_vec::<f32>(), vec![1.0, 1.0]);
     /// ```
+    #[track_caller]
     pub fn ones(shape: &[usize]) -> Tensor {
         Tensor::full_with(shape, 1.0, get_default_dtype(), Device::Cpu)
     }
@@ -222,6 +227,7 @@ impl Tensor {
     /// ```
     /// assert_eq!(firelight::Tensor::full(&[1], 0.5).item::<f32>(), 0.5);
     /// ```
+    #[track_caller]
     pub fn full(shape: &[usize], value: f64) -> Tensor {
         Tensor::full_with(shape, value, get_default_dtype(), Device::Cpu)
     }
@@ -251,6 +257,7 @@ impl Tensor {
     /// ```
     /// assert_eq!(firelight::Tensor::arange(3).to_vec::<i64>(), vec![0, 1, 2]);
     /// ```
+    #[track_caller]
     pub fn arange(end: i64) -> Tensor {
         Tensor::arange_step(0, end, 1)
     }
@@ -260,6 +267,7 @@ impl Tensor {
     /// ```
     /// assert_eq!(firelight::Tensor::arange_step(1, 8, 3).to_vec::<i64>(), vec![1, 4, 7]);
     /// ```
+    #[track_caller]
     pub fn arange_step(start: i64, end: i64, step: i64) -> Tensor {
         assert!(step != 0, "arange: step must be non-zero");
         let n = if (step > 0 && end > start) || (step < 0 && end < start) {
@@ -279,6 +287,7 @@ impl Tensor {
     /// let r = firelight::Tensor::rand(&[100]);
     /// assert!(r.to_vec::<f32>().iter().all(|&v| (0.0..1.0).contains(&v)));
     /// ```
+    #[track_caller]
     pub fn rand(shape: &[usize]) -> Tensor {
         Tensor::rand_with(shape, get_default_dtype(), Device::Cpu)
     }
@@ -296,6 +305,7 @@ impl Tensor {
     ///
     /// # Panics
     /// For a dtype that is not a float.
+    #[track_caller]
     pub fn rand_with(shape: &[usize], dtype: DType, device: Device) -> Tensor {
         assert!(
             dtype.is_float(),
@@ -311,11 +321,13 @@ impl Tensor {
     /// let r = firelight::Tensor::randn(&[10000]);
     /// assert!(r.mean(..).item::<f32>().abs() < 0.05);
     /// ```
+    #[track_caller]
     pub fn randn(shape: &[usize]) -> Tensor {
         Tensor::randn_of(shape, get_default_dtype())
     }
 
     /// Standard normal values of a float dtype, drawn on the host.
+    #[track_caller]
     fn randn_of(shape: &[usize], dtype: DType) -> Tensor {
         let v = with_global(|g| g.normals(shape.iter().product()));
         match dtype {
@@ -330,6 +342,7 @@ impl Tensor {
     /// let r = firelight::Tensor::randint(0, 10, &[50]);
     /// assert!(r.to_vec::<i64>().iter().all(|&v| (0..10).contains(&v)));
     /// ```
+    #[track_caller]
     pub fn randint(low: i64, high: i64, shape: &[usize]) -> Tensor {
         assert!(
             high > low,
@@ -342,11 +355,13 @@ impl Tensor {
     }
 
     /// Uniform `[0, 1)` values with this tensor's shape and (float) dtype.
+    #[track_caller]
     pub fn rand_like(&self) -> Tensor {
         Tensor::rand_with(self.shape(), self.float_dtype(), self.device())
     }
 
     /// Standard normal values with this tensor's shape and (float) dtype.
+    #[track_caller]
     pub fn randn_like(&self) -> Tensor {
         // Drawn on the host (initialisation, not the training step) and moved.
         Tensor::randn_of(self.shape(), self.float_dtype()).to(&self.device())

@@ -1,6 +1,6 @@
 //! Matrix products.
 use super::Tensor;
-use super::elementwise::with_storages;
+use super::elementwise::storages;
 use crate::autograd::rules::linalg::MatmulBackward;
 use crate::layout::{Layout, broadcast_shapes};
 
@@ -57,6 +57,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If the inner sizes differ or the batch dims do not broadcast.
+    #[track_caller]
     pub fn matmul(&self, other: &Tensor) -> Tensor {
         let (a, b) = (self, other);
         assert!(
@@ -74,6 +75,7 @@ impl Tensor {
     }
 
     /// `matmul` for 2-D matrices only, like `torch.mm`.
+    #[track_caller]
     pub fn mm(&self, other: &Tensor) -> Tensor {
         assert!(
             self.dim() == 2 && other.dim() == 2,
@@ -84,6 +86,7 @@ impl Tensor {
         self.mm_batched(other)
     }
 
+    #[track_caller]
     fn mm_batched(&self, other: &Tensor) -> Tensor {
         let (a, b) = (self, other);
         if a.dtype() != b.dtype() {
@@ -112,16 +115,20 @@ impl Tensor {
         }
         let ba = &a.shape()[..a.dim() - 2];
         let bb = &b.shape()[..b.dim() - 2];
-        let batch = broadcast_shapes(ba, bb).unwrap_or_else(|| {
+        let Some(batch) = broadcast_shapes(ba, bb) else {
             panic!(
                 "matmul: batch dims of {:?} and {:?} cannot be broadcast",
                 a.shape(),
                 b.shape()
             )
-        });
+        };
         let (ta, la) = as_3d(a, &batch);
         let (tb, lb) = as_3d(b, &batch);
-        let storage = with_storages(&ta, &tb, |sa, sb| sa.bmm(&la, sb, &lb));
+        let storage = {
+            let locked = storages(&ta, &tb);
+            let (sa, sb) = locked.get();
+            sa.bmm(&la, sb, &lb)
+        };
         let shape: Vec<usize> = batch.iter().copied().chain([m, n]).collect();
         let name = if shape.len() == 2 {
             "MmBackward0"

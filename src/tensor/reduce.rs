@@ -123,6 +123,7 @@ pub trait Dim: sealed::Sealed + Copy {
     fn dim(self) -> Option<i64>;
 
     #[doc(hidden)]
+    #[track_caller]
     fn extreme(self, t: &Tensor, max: bool) -> Self::Extreme;
 }
 
@@ -131,6 +132,7 @@ impl Dim for i64 {
     fn dim(self) -> Option<i64> {
         Some(self)
     }
+    #[track_caller]
     fn extreme(self, t: &Tensor, max: bool) -> (Tensor, Tensor) {
         t.extreme_dim(self, false, max)
     }
@@ -141,6 +143,7 @@ impl Dim for RangeFull {
     fn dim(self) -> Option<i64> {
         None
     }
+    #[track_caller]
     fn extreme(self, t: &Tensor, max: bool) -> Tensor {
         t.extreme_all(max)
     }
@@ -154,11 +157,10 @@ impl Tensor {
         if dims.dims().is_empty() {
             return (0..self.dim()).collect();
         }
-        let mut d: Vec<usize> = dims
-            .dims()
-            .iter()
-            .map(|&d| wrap_dim(d, self.dim(), op))
-            .collect();
+        let mut d = Vec::new();
+        for dim in dims.dims() {
+            d.push(wrap_dim(dim, self.dim(), op));
+        }
         d.sort_unstable();
         let n = d.len();
         d.dedup();
@@ -186,6 +188,7 @@ impl Tensor {
         out
     }
 
+    #[track_caller]
     fn sum_impl(&self, dims: Vec<usize>, keepdim: bool, name: &'static str) -> Tensor {
         let storage = self.storage().reduce(self.layout(), &dims, ReduceOp::Sum);
         let shape = self.reduced_shape(&dims, keepdim);
@@ -238,6 +241,7 @@ impl Tensor {
         self.sum_impl(dims, true, "SumBackward1")
     }
 
+    #[track_caller]
     fn mean_impl(&self, dims: Vec<usize>, keepdim: bool, name: &'static str) -> Tensor {
         if !self.dtype().is_float() {
             panic!(
@@ -430,6 +434,7 @@ impl Tensor {
         self.extreme_dim(dim, true, false)
     }
 
+    #[track_caller]
     fn arg_all(&self, op: ReduceOp) -> Tensor {
         let flat = self.detach().reshape(&[-1]);
         let s = flat.storage().reduce(flat.layout(), &[0], op);

@@ -11,6 +11,7 @@ use crate::{Tensor, no_grad};
 /// let x = Tensor::tensor([-1.0, 0.0, 2.0]);
 /// assert_eq!(F::relu(&x).to_vec::<f32>(), vec![0.0, 0.0, 2.0]);
 /// ```
+#[track_caller]
 pub fn relu(x: &Tensor) -> Tensor {
     x.relu()
 }
@@ -23,6 +24,7 @@ pub fn relu(x: &Tensor) -> Tensor {
 /// let x = Tensor::tensor([-2.0, 3.0]);
 /// assert_eq!(F::leaky_relu(&x, 0.01).to_vec::<f32>(), vec![-0.02, 3.0]);
 /// ```
+#[track_caller]
 pub fn leaky_relu(x: &Tensor, negative_slope: f64) -> Tensor {
     Tensor::where_(&x.gt(0.0), x, &(x * negative_slope))
 }
@@ -70,6 +72,7 @@ keyword_options! {
 /// assert!((y[0] + 0.15865525393145707).abs() < 1e-15);
 /// assert!((y[2] - 0.8413447460685429).abs() < 1e-15);
 /// ```
+#[track_caller]
 pub fn gelu(x: &Tensor) -> Tensor {
     gelu_with(x, GeluOptions::new())
 }
@@ -83,6 +86,7 @@ pub fn gelu(x: &Tensor) -> Tensor {
 /// let tanh = GeluOptions::new().approximate(Approximate::Tanh);
 /// assert!((F::gelu_with(&x, tanh).item::<f64>() - 0.8411919906082768).abs() < 1e-15);
 /// ```
+#[track_caller]
 pub fn gelu_with(x: &Tensor, options: GeluOptions) -> Tensor {
     let x = x.to_dtype(x.float_dtype());
     let tanh = options.approximate == Approximate::Tanh;
@@ -115,6 +119,7 @@ pub(crate) const GELU_KAPPA: f64 = 0.044715;
 /// use firelight::{nn::functional as F, Tensor};
 /// assert_eq!(F::sigmoid(&Tensor::zeros(&[2])).to_vec::<f32>(), vec![0.5, 0.5]);
 /// ```
+#[track_caller]
 pub fn sigmoid(x: &Tensor) -> Tensor {
     x.sigmoid()
 }
@@ -125,6 +130,7 @@ pub fn sigmoid(x: &Tensor) -> Tensor {
 /// use firelight::{nn::functional as F, Tensor};
 /// assert_eq!(F::tanh(&Tensor::zeros(&[2])).to_vec::<f32>(), vec![0.0, 0.0]);
 /// ```
+#[track_caller]
 pub fn tanh(x: &Tensor) -> Tensor {
     x.tanh()
 }
@@ -140,6 +146,7 @@ pub fn tanh(x: &Tensor) -> Tensor {
 ///
 /// # Panics
 /// If `dim` is out of range.
+#[track_caller]
 pub fn softmax(x: &Tensor, dim: i64) -> Tensor {
     let d = wrap_dim(dim, x.dim(), "softmax") as i64;
     let x = x.to_dtype(x.float_dtype());
@@ -167,6 +174,7 @@ pub fn softmax(x: &Tensor, dim: i64) -> Tensor {
 ///
 /// # Panics
 /// If `dim` is out of range.
+#[track_caller]
 pub fn log_softmax(x: &Tensor, dim: i64) -> Tensor {
     let d = wrap_dim(dim, x.dim(), "log_softmax") as i64;
     let x = x.to_dtype(x.float_dtype());
@@ -198,6 +206,7 @@ pub fn log_softmax(x: &Tensor, dim: i64) -> Tensor {
 ///
 /// # Panics
 /// If `p` is not in `[0, 1]`.
+#[track_caller]
 pub fn dropout(x: &Tensor, p: f64, training: bool) -> Tensor {
     assert!(
         (0.0..=1.0).contains(&p),

@@ -22,6 +22,7 @@ pub enum Reduction {
 }
 
 impl Reduction {
+    #[track_caller]
     fn apply(self, loss: Tensor) -> Tensor {
         match self {
             Reduction::None => loss,
@@ -193,15 +194,18 @@ fn class_loss(
         input.shape(),
         target.shape()
     );
-    let weight = weight.map(|w| {
-        assert!(
-            **w.shape() == [c],
-            "{op}: weight must have shape [{c}] (one per class) for input of shape {:?}, got {:?}",
-            input.shape(),
-            w.shape()
-        );
-        w.detach().to_dtype(input.dtype())
-    });
+    let weight = match weight {
+        Some(w) => {
+            assert!(
+                **w.shape() == [c],
+                "{op}: weight must have shape [{c}] (one per class) for input of shape {:?}, got {:?}",
+                input.shape(),
+                w.shape()
+            );
+            Some(w.detach().to_dtype(input.dtype()))
+        }
+        None => None,
+    };
     let spec = ClassLoss {
         n,
         c,
