@@ -10,7 +10,7 @@ mod common;
 
 use common::{json_rows, time_us};
 use firelight::Tensor;
-use firelight::nn::functional::{self as F, AvgPool2dOptions, Conv2dOptions};
+use firelight::nn::functional::{self as F, Conv2dOptions};
 use firelight::nn::{Conv2d, Module};
 use firelight::optim::{Optimizer, Sgd};
 use std::hint::black_box;
@@ -23,13 +23,13 @@ struct MnistCnn {
     conv3: Conv2d,
 }
 
-impl MnistCnn {
+impl Module for MnistCnn {
     fn forward(&self, xb: &Tensor) -> Tensor {
         let xb = xb.view(&[-1, 1, 28, 28]);
         let xb = self.conv1.forward(&xb).relu();
         let xb = self.conv2.forward(&xb).relu();
         let xb = self.conv3.forward(&xb).relu();
-        let xb = F::avg_pool2d(&xb, &AvgPool2dOptions::new(4));
+        let xb = F::avg_pool2d(&xb, 4);
         xb.view(&[-1, xb.shape()[1] as i64])
     }
 }
@@ -83,12 +83,12 @@ fn main() {
         let fwd = {
             let _g = firelight::no_grad();
             time_us(11, 200, || {
-                black_box(F::conv2d(&x, w, Some(b), &o));
+                black_box(F::conv2d_with(&x, w, Some(b), o));
             })
         };
         results.push((format!("{name} forward"), fwd));
         // Weight (and bias) gradient only, as for the first conv.
-        let y = F::conv2d(&x, w, Some(b), &o);
+        let y = F::conv2d_with(&x, w, Some(b), o);
         let gy = Tensor::randn(y.shape());
         let wgrad = time_us(11, 200, || {
             y.backward_with(&gy, true);
@@ -97,20 +97,20 @@ fn main() {
         // Input gradient only.
         let xg = x.detach().requires_grad_(true);
         let (wd, bd) = (w.detach(), b.detach());
-        let y = F::conv2d(&xg, &wd, Some(&bd), &o);
+        let y = F::conv2d_with(&xg, &wd, Some(&bd), o);
         let igrad = time_us(11, 200, || {
             y.backward_with(&gy, true);
         });
         results.push((format!("{name} backward input"), igrad));
     }
     let x = Tensor::randn(&[64, 1, 28, 28]);
-    let pool = AvgPool2dOptions::new(4);
+    let pool = 4;
     let step = time_us(11, 100, || {
         let mut h = x.clone();
         for (w, b) in &params {
-            h = F::conv2d(&h, w, Some(b), &o).relu();
+            h = F::conv2d_with(&h, w, Some(b), o).relu();
         }
-        let loss = F::avg_pool2d(&h, &pool).mean();
+        let loss = F::avg_pool2d(&h, pool).mean(..);
         loss.backward();
     });
     results.push((

@@ -25,7 +25,7 @@ fn main() {
         ),
     };
     let loader = |shuffle: bool, workers: usize| {
-        DataLoader::new(TensorDataset::new((x_train.clone(), y_train.clone())))
+        DataLoader::new(TensorDataset::new(x_train.clone(), y_train.clone()))
             .batch_size(64)
             .shuffle(shuffle)
             .num_workers(workers)

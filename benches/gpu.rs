@@ -92,7 +92,7 @@ fn main() {
     results.push((
         "round trip (add [10] + item), µs".into(),
         time_us(11, 50, || {
-            let _ = (&a + &b).sum().item::<f32>();
+            let _ = (&a + &b).sum(..).item::<f32>();
         }),
     ));
 
@@ -116,12 +116,12 @@ fn main() {
         let w = Tensor::rand(&ws).to(&dev).requires_grad_(true);
         results.push((
             format!("{name} forward, µs"),
-            time_us(5, 10, || sync(&F::conv2d(&x, &w, None, &opts))),
+            time_us(5, 10, || sync(&F::conv2d_with(&x, &w, None, opts))),
         ));
         results.push((
             format!("{name} forward+backward, µs"),
             time_us(5, 10, || {
-                F::conv2d(&x, &w, None, &opts).sum().backward();
+                F::conv2d_with(&x, &w, None, opts).sum(..).backward();
                 sync(&w.grad().unwrap());
             }),
         ));

@@ -39,7 +39,7 @@ fn main() {
         (
             "linear forward+backward (64,784)x(784,10), mean",
             time_us(15, 1_000, || {
-                let loss = (xb.matmul(&w) + &bias).mean();
+                let loss = (xb.matmul(&w) + &bias).mean(..);
                 loss.backward();
             }),
         ),

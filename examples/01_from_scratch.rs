@@ -7,20 +7,20 @@ use firelight::{Tensor, no_grad};
 
 /// `x - log(sum(exp(x)))` along the last dim, written out by hand as the tutorial does.
 fn log_softmax(x: &Tensor) -> Tensor {
-    x - x.exp().sum_dim(-1, false).log().unsqueeze(-1)
+    x - x.exp().sum(-1).log().unsqueeze(-1)
 }
 
 /// The negative log-likelihood: `-input[range(n), target].mean()`.
 fn nll(input: &Tensor, target: &Tensor) -> Tensor {
     -input
         .index(&[&Tensor::arange(target.shape()[0] as i64), target])
-        .mean()
+        .mean(..)
 }
 
 /// The fraction of rows whose largest output is the target.
 fn accuracy(out: &Tensor, yb: &Tensor) -> Tensor {
-    let preds = out.argmax_dim(1, false);
-    preds.eq(yb).float().mean()
+    let preds = out.argmax(1);
+    preds.eq(yb).float().mean(..)
 }
 
 fn main() -> firelight::Result<()> {
@@ -30,7 +30,7 @@ fn main() -> firelight::Result<()> {
     let (n, c) = (x_train.shape()[0], x_train.shape()[1]);
     println!("{x_train} {y_train}");
     println!("{}", x_train.shape());
-    println!("{} {}", y_train.min(), y_train.max());
+    println!("{} {}", y_train.min(..), y_train.max(..));
     assert_eq!(c, 784);
 
     // Xavier initialisation, then ask for gradients (the tutorial's order).

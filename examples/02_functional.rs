@@ -7,7 +7,7 @@ use firelight::nn::functional as F;
 use firelight::{Tensor, no_grad};
 
 fn accuracy(out: &Tensor, yb: &Tensor) -> Tensor {
-    out.argmax_dim(1, false).eq(yb).float().mean()
+    out.argmax(1).eq(yb).float().mean(..)
 }
 
 fn main() -> firelight::Result<()> {

@@ -19,7 +19,9 @@ impl MnistLogistic {
             bias: Parameter::new(Tensor::zeros(&[10])),
         }
     }
+}
 
+impl Module for MnistLogistic {
     fn forward(&self, xb: &Tensor) -> Tensor {
         xb.matmul(&self.weights) + &*self.bias
     }

@@ -12,7 +12,7 @@ struct MnistLogistic {
     lin: Linear,
 }
 
-impl MnistLogistic {
+impl Module for MnistLogistic {
     fn forward(&self, xb: &Tensor) -> Tensor {
         self.lin.forward(xb)
     }

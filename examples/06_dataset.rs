@@ -13,7 +13,7 @@ struct MnistLogistic {
     lin: Linear,
 }
 
-impl MnistLogistic {
+impl Module for MnistLogistic {
     fn forward(&self, xb: &Tensor) -> Tensor {
         self.lin.forward(xb)
     }
@@ -31,7 +31,7 @@ fn main() -> firelight::Result<()> {
     firelight::manual_seed(0);
     let mnist = Mnist::load(data_dir())?;
     let n = mnist.x_train.shape()[0];
-    let train_ds = TensorDataset::new((mnist.x_train, mnist.y_train));
+    let train_ds = TensorDataset::new(mnist.x_train, mnist.y_train);
     let (model, mut opt) = get_model(0.5);
     let (bs, epochs) = (64, 2);
     let (mut xb, mut yb) = train_ds.slice(0..bs);

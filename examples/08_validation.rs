@@ -14,7 +14,7 @@ struct MnistLogistic {
     lin: Linear,
 }
 
-impl MnistLogistic {
+impl Module for MnistLogistic {
     fn forward(&self, xb: &Tensor) -> Tensor {
         self.lin.forward(xb)
     }
@@ -24,9 +24,9 @@ fn main() -> firelight::Result<()> {
     firelight::manual_seed(0);
     let mnist = Mnist::load(data_dir())?;
     let bs = 64;
-    let train_ds = TensorDataset::new((mnist.x_train, mnist.y_train));
+    let train_ds = TensorDataset::new(mnist.x_train, mnist.y_train);
     let train_dl = DataLoader::new(train_ds).batch_size(bs).shuffle(true);
-    let valid_ds = TensorDataset::new((mnist.x_valid, mnist.y_valid));
+    let valid_ds = TensorDataset::new(mnist.x_valid, mnist.y_valid);
     let valid_dl = DataLoader::new(valid_ds).batch_size(bs * 2);
 
     let model = MnistLogistic {

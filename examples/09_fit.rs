@@ -18,7 +18,7 @@ struct MnistLogistic {
     lin: Linear,
 }
 
-impl MnistLogistic {
+impl Module for MnistLogistic {
     fn forward(&self, xb: &Tensor) -> Tensor {
         self.lin.forward(xb)
     }
@@ -93,8 +93,8 @@ fn main() -> firelight::Result<()> {
     firelight::manual_seed(0);
     let mnist = Mnist::load(data_dir())?;
     let (bs, lr, epochs) = (64, 0.5, 2);
-    let train_ds = TensorDataset::new((mnist.x_train, mnist.y_train));
-    let valid_ds = TensorDataset::new((mnist.x_valid, mnist.y_valid));
+    let train_ds = TensorDataset::new(mnist.x_train, mnist.y_train);
+    let valid_ds = TensorDataset::new(mnist.x_valid, mnist.y_valid);
     let (train_dl, valid_dl) = get_data(train_ds, valid_ds, bs);
     let (model, mut opt) = get_model(lr);
     fit(

@@ -5,7 +5,7 @@
 //! Run: `cargo run --release --example 10_cnn`
 use firelight::data::{DataLoader, TensorDataset};
 use firelight::datasets::{Mnist, mnist::data_dir};
-use firelight::nn::functional::{self as F, AvgPool2dOptions};
+use firelight::nn::functional as F;
 use firelight::nn::{Conv2d, Module};
 use firelight::optim::{Optimizer, Sgd};
 use firelight::{Tensor, no_grad};
@@ -29,13 +29,15 @@ impl Mnist_CNN {
             conv3: Conv2d::new(16, 10, 3).stride(2).padding(1),
         }
     }
+}
 
+impl Module for Mnist_CNN {
     fn forward(&self, xb: &Tensor) -> Tensor {
         let xb = xb.view(&[-1, 1, 28, 28]);
         let xb = F::relu(&self.conv1.forward(&xb));
         let xb = F::relu(&self.conv2.forward(&xb));
         let xb = F::relu(&self.conv3.forward(&xb));
-        let xb = F::avg_pool2d(&xb, &AvgPool2dOptions::new(4));
+        let xb = F::avg_pool2d(&xb, 4);
         xb.view(&[-1, xb.size(1) as i64])
     }
 }
@@ -65,7 +67,7 @@ fn evaluate(model: &dyn Module, loss_func: LossFn, valid_dl: &Loader) -> (f64, f
         let out = model.forward(&xb);
         let bs = xb.shape()[0];
         loss_sum += loss_func(&out, &yb).item::<f32>() as f64 * bs as f64;
-        correct += out.argmax_dim(1, false).eq(&yb).float().sum().item::<f32>() as f64;
+        correct += out.argmax(1).eq(&yb).float().sum(..).item::<f32>() as f64;
         n += bs;
     }
     (loss_sum / n as f64, correct / n as f64)
@@ -104,8 +106,8 @@ fn main() -> firelight::Result<()> {
     firelight::manual_seed(0);
     let mnist = Mnist::load(data_dir())?;
     let (bs, lr, epochs) = (64, 0.1, 2);
-    let train_ds = TensorDataset::new((mnist.x_train, mnist.y_train));
-    let valid_ds = TensorDataset::new((mnist.x_valid, mnist.y_valid));
+    let train_ds = TensorDataset::new(mnist.x_train, mnist.y_train);
+    let valid_ds = TensorDataset::new(mnist.x_valid, mnist.y_valid);
     let (train_dl, valid_dl) = get_data(train_ds, valid_ds, bs);
     let model = Mnist_CNN::new();
     let mut opt = Sgd::new(model.parameters(), lr).momentum(0.9);

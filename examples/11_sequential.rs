@@ -37,7 +37,7 @@ fn evaluate(model: &dyn Module, loss_func: LossFn, valid_dl: &Loader) -> (f64, f
         let out = model.forward(&xb);
         let bs = xb.shape()[0];
         loss_sum += loss_func(&out, &yb).item::<f32>() as f64 * bs as f64;
-        correct += out.argmax_dim(1, false).eq(&yb).float().sum().item::<f32>() as f64;
+        correct += out.argmax(1).eq(&yb).float().sum(..).item::<f32>() as f64;
         n += bs;
     }
     (loss_sum / n as f64, correct / n as f64)
@@ -80,8 +80,8 @@ fn main() -> firelight::Result<()> {
     firelight::manual_seed(0);
     let mnist = Mnist::load(data_dir())?;
     let (bs, lr, epochs) = (64, 0.1, 2);
-    let train_ds = TensorDataset::new((mnist.x_train, mnist.y_train));
-    let valid_ds = TensorDataset::new((mnist.x_valid, mnist.y_valid));
+    let train_ds = TensorDataset::new(mnist.x_train, mnist.y_train);
+    let valid_ds = TensorDataset::new(mnist.x_valid, mnist.y_valid);
     let (train_dl, valid_dl) = get_data(train_ds, valid_ds, bs);
     let model = Sequential::new()
         .add(Lambda::new(preprocess))

@@ -35,8 +35,8 @@ fn preprocess((x, y): (Tensor, Tensor), dev: &Device) -> (Tensor, Tensor) {
 }
 
 fn get_data(m: Mnist, bs: usize, dev: Device) -> (Loader, Loader) {
-    let train_ds = TensorDataset::new((m.x_train, m.y_train));
-    let valid_ds = TensorDataset::new((m.x_valid, m.y_valid));
+    let train_ds = TensorDataset::new(m.x_train, m.y_train);
+    let valid_ds = TensorDataset::new(m.x_valid, m.y_valid);
     (
         DataLoader::new(train_ds)
             .batch_size(bs)
@@ -94,7 +94,7 @@ fn main() -> firelight::Result<()> {
             let out = model.forward(&xb);
             let bs = yb.shape()[0];
             loss += F::cross_entropy(&out, &yb).item::<f64>() * bs as f64;
-            correct += out.argmax_dim(1, false).eq(&yb).float().sum().item::<f64>();
+            correct += out.argmax(1).eq(&yb).float().sum(..).item::<f64>();
             n += bs;
         }
         println!(

@@ -90,6 +90,7 @@ impl Device {
 /// What every GPU operation says in a build without the `gpu` feature.
 #[cfg(not(feature = "gpu"))]
 #[cold]
+#[track_caller]
 pub(crate) fn no_gpu_support() -> ! {
     panic!("this build of firelight has no GPU support: rebuild with `--features gpu`")
 }

@@ -188,3 +188,48 @@ pub(crate) mod num_like {
     float_ops!(f32);
     float_ops!(f64);
 }
+
+/// The default float dtype, as `DType` bits; f32 until [`set_default_dtype`] changes it.
+static DEFAULT_DTYPE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sets the dtype that floats get when nothing else says which, like
+/// `torch.set_default_dtype`: Rust float literals in [`Tensor::tensor`](crate::Tensor::tensor),
+/// `zeros`, `ones`, `full`, `rand`, `randn` (and so the layers' parameters), and the float
+/// result of an integer tensor's division, `exp`, `sqrt` and the like. It is global to
+/// the process, as in PyTorch. float32 is the default.
+///
+/// ```
+/// use firelight::{DType, Tensor};
+/// assert_eq!(Tensor::tensor([1.0, 2.0]).dtype(), DType::F32);
+/// firelight::set_default_dtype(DType::F64);
+/// assert_eq!(Tensor::tensor([1.0, 2.0]).dtype(), DType::F64);
+/// assert_eq!(Tensor::zeros(&[2]).dtype(), DType::F64);
+/// firelight::set_default_dtype(DType::F32);
+/// ```
+///
+/// # Panics
+/// For a dtype that is not a float, as PyTorch's "only floating-point types are supported
+/// as the default type".
+#[track_caller]
+pub fn set_default_dtype(dtype: DType) {
+    let bits = match dtype {
+        DType::F32 => 0,
+        DType::F64 => 1,
+        other => panic!(
+            "set_default_dtype: only floating-point types are supported as the default type, got {other}"
+        ),
+    };
+    DEFAULT_DTYPE.store(bits, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The default float dtype (see [`set_default_dtype`]), like `torch.get_default_dtype()`.
+///
+/// ```
+/// assert_eq!(firelight::get_default_dtype(), firelight::DType::F32);
+/// ```
+pub fn get_default_dtype() -> DType {
+    match DEFAULT_DTYPE.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => DType::F32,
+        _ => DType::F64,
+    }
+}

@@ -74,14 +74,16 @@ impl fmt::Display for Shape {
 ///
 /// # Panics
 /// If the strides overflow `usize`; shapes from files are checked by [`checked_numel`] first.
+#[track_caller]
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];
     let mut acc = 1usize;
     for i in (0..shape.len()).rev() {
         strides[i] = acc;
-        acc = acc
-            .checked_mul(shape[i].max(1))
-            .unwrap_or_else(|| panic!("shape {shape:?} is too large: its strides overflow"));
+        acc = match acc.checked_mul(shape[i].max(1)) {
+            Some(acc) => acc,
+            None => panic!("shape {shape:?} is too large: its strides overflow"),
+        };
     }
     strides
 }
@@ -106,6 +108,7 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
+    #[track_caller]
     pub fn contiguous(shape: &[usize]) -> Layout {
         Layout {
             shape: Shape(shape.to_vec()),

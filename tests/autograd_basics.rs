@@ -4,11 +4,11 @@ use firelight::Tensor;
 #[test]
 fn gradients_accumulate_until_zeroed() {
     let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
-    (&w * &w).sum().backward();
-    (&w * &w).sum().backward();
+    (&w * &w).sum(..).backward();
+    (&w * &w).sum(..).backward();
     assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![4.0, 8.0]);
     w.grad().unwrap().zero_();
-    (&w * 3.0).sum().backward();
+    (&w * 3.0).sum(..).backward();
     assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![3.0, 3.0]);
 }
 
@@ -16,7 +16,7 @@ fn gradients_accumulate_until_zeroed() {
 fn shared_subexpression_gets_summed_gradient() {
     let x = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad_(true);
     let y = &x * 3.0;
-    let z = (&y * &y + &y).sum(); // z = 9x^2 + 3x, dz/dx = 18x + 3
+    let z = (&y * &y + &y).sum(..); // z = 9x^2 + 3x, dz/dx = 18x + 3
     z.backward();
     assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![39.0]);
 }
@@ -35,7 +35,7 @@ fn no_grad_records_nothing() {
 #[test]
 fn stored_grad_has_no_graph() {
     let w = Tensor::ones(&[3]).requires_grad_(true);
-    (&w * 2.0).sum().backward();
+    (&w * 2.0).sum(..).backward();
     let g = w.grad().unwrap();
     assert!(!g.requires_grad());
     assert!(g.is_leaf());
@@ -45,7 +45,7 @@ fn stored_grad_has_no_graph() {
 #[should_panic(expected = "backward through the graph a second time")]
 fn graph_is_freed_after_backward() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
-    let loss = (&w * &w).sum();
+    let loss = (&w * &w).sum(..);
     loss.backward();
     loss.backward();
 }
@@ -53,7 +53,7 @@ fn graph_is_freed_after_backward() {
 #[test]
 fn retain_graph_allows_second_backward() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
-    let loss = (&w * &w).sum();
+    let loss = (&w * &w).sum(..);
     loss.backward_with(&Tensor::scalar(1.0f32), true);
     loss.backward();
     assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![4.0, 4.0]);
@@ -65,7 +65,7 @@ fn modifying_a_saved_tensor_fails_backward() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
     let a = &w * 2.0;
     let b = a.detach(); // shares storage with a
-    let loss = (&a * &w).sum(); // saves a
+    let loss = (&a * &w).sum(..); // saves a
     b.add_(1.0);
     loss.backward();
 }
@@ -80,7 +80,7 @@ fn inplace_on_leaf_outside_no_grad_panics() {
 #[test]
 fn tutorial_update_step() {
     let mut w = Tensor::ones(&[2]).requires_grad_(true);
-    (&w * 3.0).sum().backward();
+    (&w * 3.0).sum(..).backward();
     {
         let _g = firelight::no_grad();
         w -= w.grad().unwrap() * 0.5;
@@ -99,7 +99,7 @@ fn grad_through_views_and_broadcast() {
         .detach()
         .requires_grad_(true);
     let b = Tensor::ones(&[3]).requires_grad_(true);
-    let y = (x.t().matmul(&Tensor::ones(&[2, 1])).squeeze() * &b).sum() + (&x + &b).sum();
+    let y = (x.t().matmul(&Tensor::ones(&[2, 1])).squeeze(..) * &b).sum(..) + (&x + &b).sum(..);
     y.backward();
     assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![2.0; 6]);
     assert_eq!(
@@ -113,7 +113,7 @@ fn nll_by_advanced_indexing() {
     let input = Tensor::from_vec(vec![-1.0f32, -2.0, -3.0, -0.5, -0.25, -4.0], &[2, 3])
         .requires_grad_(true);
     let target = Tensor::from_vec(vec![2i64, 0], &[2]);
-    let loss = -input.index(&[&Tensor::arange(2), &target]).mean();
+    let loss = -input.index(&[&Tensor::arange(2), &target]).mean(..);
     assert_eq!(loss.item::<f32>(), 1.75);
     loss.backward();
     assert_eq!(
@@ -129,7 +129,7 @@ fn tensors_move_between_threads() {
     let w = Tensor::ones(&[4]).requires_grad_(true);
     let handle = {
         let w = w.clone();
-        std::thread::spawn(move || (&w * 2.0).sum())
+        std::thread::spawn(move || (&w * 2.0).sum(..))
     };
     handle.join().unwrap().backward();
     assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![2.0; 4]);
@@ -138,14 +138,14 @@ fn tensors_move_between_threads() {
 #[test]
 fn empty_dims_reduce_everything() {
     let x = Tensor::ones(&[2, 3]);
-    assert_eq!(x.sum_dim(Vec::<i64>::new(), false).item::<f32>(), 6.0);
-    assert_eq!(x.mean_dim(Vec::<i64>::new(), true).shape(), &[1, 1]);
+    assert_eq!(x.sum(Vec::<i64>::new()).item::<f32>(), 6.0);
+    assert_eq!(x.mean_keepdim(Vec::<i64>::new()).shape(), &[1, 1]);
 }
 
 #[test]
 fn max_of_nan_sends_gradient_to_the_nans() {
     let x = Tensor::from_vec(vec![1.0f32, f32::NAN, 3.0], &[3]).requires_grad_(true);
-    let m = x.max();
+    let m = x.max(..);
     assert!(m.item::<f32>().is_nan());
     m.backward();
     assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![0.0, 1.0, 0.0]);

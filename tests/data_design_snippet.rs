@@ -19,7 +19,7 @@ fn design_snippet_trains() {
     // Images whose brightness gives the label: something a CNN can learn quickly.
     let y_train = Tensor::randint(0, 10, &[256]);
     let x_train = Tensor::rand(&[256, 784]) * 0.5 + y_train.float().unsqueeze(1) / 10.0;
-    let train_ds = TensorDataset::new((x_train.clone(), y_train.clone()));
+    let train_ds = TensorDataset::new(x_train.clone(), y_train.clone());
     let train_dl = DataLoader::new(train_ds).batch_size(64).shuffle(true);
     let dev = Device::gpu_if_available();
     let (x_all, y_all) = (x_train.to(&dev), y_train.to(&dev));

@@ -12,7 +12,7 @@ static GLOBAL_SEED: Mutex<()> = Mutex::new(());
 
 fn pairs(n: usize) -> TensorDataset<(Tensor, Tensor)> {
     let x = Tensor::arange(2 * n as i64).view(&[n as i64, 2]);
-    TensorDataset::new((x, Tensor::arange(n as i64)))
+    TensorDataset::new(x, Tensor::arange(n as i64))
 }
 
 fn order<B: Send + 'static>(dl: &DataLoader<B>, label: impl Fn(B) -> Vec<i64>) -> Vec<i64> {
@@ -145,7 +145,7 @@ fn concat_and_subset_feed_loaders() {
 #[test]
 fn map_is_the_wrapped_dataloader() {
     let x = Tensor::rand(&[10, 784]);
-    let ds = TensorDataset::new((x.clone(), Tensor::arange(10)));
+    let ds = TensorDataset::new(x.clone(), Tensor::arange(10));
     let dl = DataLoader::new(ds)
         .batch_size(4)
         .shuffle(true)
@@ -166,7 +166,7 @@ fn workers_give_what_the_main_thread_gives() {
     let x = Tensor::randn(&[500, 7]);
     let y = Tensor::arange(500);
     let make = |w| {
-        DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+        DataLoader::new(TensorDataset::new(x.clone(), y.clone()))
             .batch_size(32)
             .shuffle(true)
             .seed(9)
@@ -211,7 +211,7 @@ fn zero_batch_size_panics() {
     expected = "TensorDataset: size mismatch between tensors: all must have the same first dim, got lengths [5, 5, 4]"
 )]
 fn tensors_of_different_lengths_panic() {
-    TensorDataset::new((
+    let _ = TensorDataset::from((
         Tensor::zeros(&[5, 3]),
         Tensor::zeros(&[5]),
         Tensor::zeros(&[4]),

@@ -254,57 +254,45 @@ fn reductions_match_with_ties_nans_and_long_rows() {
     for dims in [vec![0i64], vec![1], vec![2], vec![0, 2], vec![0, 1, 2]] {
         close(
             &format!("sum {dims:?}"),
-            &x.sum_dim(dims.as_slice(), false),
-            &xg.sum_dim(dims.as_slice(), false),
+            &x.sum(dims.as_slice()),
+            &xg.sum(dims.as_slice()),
         );
     }
-    close("mean keepdim", &x.mean_dim(1, true), &xg.mean_dim(1, true));
+    close("mean keepdim", &x.mean_keepdim(1), &xg.mean_keepdim(1));
     for d in [0i64, 1, 2] {
-        let (cv, ci) = x.max_dim(d, false);
-        let (gv, gi) = xg.max_dim(d, false);
+        let (cv, ci) = x.max(d);
+        let (gv, gi) = xg.max(d);
         close(&format!("max {d}"), &cv, &gv);
         close(&format!("argmax {d}"), &ci, &gi);
-        let (cv, ci) = x.min_dim(d, true);
-        let (gv, gi) = xg.min_dim(d, true);
+        let (cv, ci) = x.min_keepdim(d);
+        let (gv, gi) = xg.min_keepdim(d);
         close(&format!("min {d}"), &cv, &gv);
         close(&format!("argmin {d}"), &ci, &gi);
     }
     close(
         "argmax of transpose",
-        &x.select(0, 2).t().argmax_dim(1, false),
-        &xg.select(0, 2).t().argmax_dim(1, false),
+        &x.select(0, 2).t().argmax(1),
+        &xg.select(0, 2).t().argmax(1),
     );
-    close("max of all", &x.max(), &xg.max());
-    close("argmin of all", &x.argmin(), &xg.argmin());
+    close("max of all", &x.max(..), &xg.max(..));
+    close("argmin of all", &x.argmin(..), &xg.argmin(..));
     let nan = Tensor::from_vec(vec![1.0f32, f32::NAN, 5.0, f32::NAN, 5.0, 2.0], &[2, 3]);
     let ng = nan.to(&dev);
-    close(
-        "argmax with NaN",
-        &nan.argmax_dim(1, false),
-        &ng.argmax_dim(1, false),
-    );
-    close(
-        "max with NaN",
-        &nan.max_dim(0, false).0,
-        &ng.max_dim(0, false).0,
-    );
+    close("argmax with NaN", &nan.argmax(1), &ng.argmax(1));
+    close("max with NaN", &nan.max(0).0, &ng.max(0).0);
     // A long sum into one output takes the chunked path.
     let long = t(&[300_001], 13);
-    close("long sum", &long.sum(), &long.to(&dev).sum());
+    close("long sum", &long.sum(..), &long.to(&dev).sum(..));
     let ints = Tensor::arange(1000).view(&[10, 100]);
-    close(
-        "i64 sum",
-        &ints.sum_dim(1, false),
-        &ints.to(&dev).sum_dim(1, false),
-    );
+    close("i64 sum", &ints.sum(1), &ints.to(&dev).sum(1));
     let mask = x.gt(0.0);
-    close("bool sum", &mask.sum(), &mask.to(&dev).sum());
+    close("bool sum", &mask.sum(..), &mask.to(&dev).sum(..));
     close(
         "sum of empty",
-        &Tensor::zeros(&[0, 3]).sum_dim(0, false),
-        &Tensor::zeros(&[0, 3]).to(&dev).sum_dim(0, false),
+        &Tensor::zeros(&[0, 3]).sum(0),
+        &Tensor::zeros(&[0, 3]).to(&dev).sum(0),
     );
-    close("logsumexp", &x.logsumexp(2, false), &xg.logsumexp(2, false));
+    close("logsumexp", &x.logsumexp(2), &xg.logsumexp(2));
 }
 
 #[test]
@@ -342,8 +330,8 @@ fn grads(what: &str, dev: Device, inputs: Vec<Tensor>, f: impl Fn(&[Tensor]) -> 
     let (yc, yg) = (f(&cpu), f(&gpu));
     close(&format!("{what}: output"), &yc, &yg);
     let w = t(yc.shape(), 99);
-    (&yc * &w).sum().backward();
-    (&yg * &w.to(&dev)).sum().backward();
+    (&yc * &w).sum(..).backward();
+    (&yg * &w.to(&dev)).sum(..).backward();
     for (i, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
         let (gc, gg) = (c.grad().expect("cpu grad"), g.grad().expect("gpu grad"));
         close(&format!("{what}: gradient of input {i}"), &gc, &gg);
@@ -376,7 +364,7 @@ fn elementwise_and_reduction_gradients_match() {
         "sum/mean/max over dims",
         dev,
         vec![t(&[4, 5, 67], 32)],
-        |x| x[0].sum_dim(2, true) + x[0].mean_dim(&[0i64, 2][..], true) + x[0].max_dim(1, true).0,
+        |x| x[0].sum_keepdim(2) + x[0].mean_keepdim(&[0i64, 2][..]) + x[0].max_keepdim(1).0,
     );
     grads("softmax/log_softmax", dev, vec![a.clone()], |x| {
         F::softmax(&x[0], 1) + F::log_softmax(&x[0], 0)
@@ -406,7 +394,7 @@ fn elementwise_and_reduction_gradients_match() {
         let picked = x[0].index(&[&rows, &cols]);
         let idx = vec![9i64, 0, 0, 3, 1, 1, 2, 8, 5, 5, 7, 4];
         let g = x[0].gather(1, &Tensor::from_vec(idx, &[6, 2]).to(&x[0].device()));
-        picked.sum() + g.sum() * 0.5 + x[0].index_select(0, &rows).sum_dim(1, false).sum()
+        picked.sum(..) + g.sum(..) * 0.5 + x[0].index_select(0, &rows).sum(1).sum(..)
     });
     grads("to() between devices", dev, vec![a.clone()], |x| {
         let moved = x[0].to(&Device::Cpu).to(&x[0].device());
@@ -445,7 +433,7 @@ fn convolution_all_three_passes_match() {
             name,
             dev,
             vec![t(&xs, 40), t(&ws, 41), t(&[ws[0]], 42)],
-            |x| F::conv2d(&x[0], &x[1], Some(&x[2]), &opts),
+            |x| F::conv2d_with(&x[0], &x[1], Some(&x[2]), opts),
         );
     }
     // A transposed (non-contiguous) input.
@@ -454,11 +442,11 @@ fn convolution_all_three_passes_match() {
         dev,
         vec![t(&[2, 3, 8, 6], 43), t(&[4, 3, 3, 3], 44)],
         |x| {
-            F::conv2d(
+            F::conv2d_with(
                 &x[0].transpose(2, 3),
                 &x[1],
                 None,
-                &Conv2dOptions::new().padding(1),
+                Conv2dOptions::new().padding(1),
             )
         },
     );
@@ -469,12 +457,13 @@ fn pooling_forward_and_backward_match() {
     let Some(dev) = gpu() else { return };
     let x = t(&[2, 3, 9, 11], 50);
     grads("avg_pool2d", dev, vec![x.clone()], |x| {
-        F::avg_pool2d(&x[0], &AvgPool2dOptions::new(3).stride(2).padding(1))
+        F::avg_pool2d_with(&x[0], 3, AvgPool2dOptions::new().stride(2).padding(1))
     });
     grads("avg_pool2d exclude pad, ceil", dev, vec![x.clone()], |x| {
-        F::avg_pool2d(
+        F::avg_pool2d_with(
             &x[0],
-            &AvgPool2dOptions::new((2, 3))
+            (2, 3),
+            AvgPool2dOptions::new()
                 .stride(2)
                 .padding(1)
                 .count_include_pad(false)
@@ -482,9 +471,10 @@ fn pooling_forward_and_backward_match() {
         )
     });
     grads("max_pool2d", dev, vec![x.clone()], |x| {
-        F::max_pool2d(
+        F::max_pool2d_with(
             &x[0],
-            &MaxPool2dOptions::new(3)
+            3,
+            MaxPool2dOptions::new()
                 .stride(2)
                 .padding(1)
                 .dilation((1, 2)),
@@ -494,7 +484,7 @@ fn pooling_forward_and_backward_match() {
         "max_pool2d overlapping ties",
         dev,
         vec![x.clone().clamp(0.0, 0.5)],
-        |x| F::max_pool2d(&x[0], &MaxPool2dOptions::new(3).stride(1)),
+        |x| F::max_pool2d_with(&x[0], 3, MaxPool2dOptions::new().stride(1)),
     );
     for out in [(1, 1), (4, 5), (9, 11), (5, 3)] {
         grads(
@@ -504,8 +494,8 @@ fn pooling_forward_and_backward_match() {
             |x| F::adaptive_avg_pool2d(&x[0], out),
         );
     }
-    let (cv, ci) = F::max_pool2d_with_indices(&x, &MaxPool2dOptions::new(2));
-    let (gv, gi) = F::max_pool2d_with_indices(&x.to(&dev), &MaxPool2dOptions::new(2));
+    let (cv, ci) = F::max_pool2d_with_indices(&x, 2);
+    let (gv, gi) = F::max_pool2d_with_indices(&x.to(&dev), 2);
     close("max_pool2d values", &cv, &gv);
     close("max_pool2d indices", &ci, &gi);
 }
@@ -527,12 +517,10 @@ fn class_losses_match_with_weights_ignore_index_and_smoothing() {
         vec![x.clone()],
         |x| {
             let d = x[0].device();
-            let opts = CrossEntropyOptions {
-                weight: Some(weight.to(&d)),
-                label_smoothing: 0.1,
-                ..Default::default()
-            };
-            F::cross_entropy_with(&x[0], &target.to(&d), &opts)
+            let opts = CrossEntropyOptions::new()
+                .weight(&weight.to(&d))
+                .label_smoothing(0.1);
+            F::cross_entropy_with(&x[0], &target.to(&d), opts)
         },
     );
     grads(
@@ -541,11 +529,8 @@ fn class_losses_match_with_weights_ignore_index_and_smoothing() {
         vec![x.clone()],
         |x| {
             let d = x[0].device();
-            let opts = NllLossOptions {
-                weight: Some(weight.to(&d)),
-                ..Default::default()
-            };
-            F::nll_loss_with(&F::log_softmax(&x[0], 1), &target.to(&d), &opts)
+            let opts = NllLossOptions::new().weight(&weight.to(&d));
+            F::nll_loss_with(&F::log_softmax(&x[0], 1), &target.to(&d), opts)
         },
     );
     // Spatial targets: input [n, c, h, w].
@@ -569,7 +554,7 @@ fn out_of_range_indices_fail_at_the_next_read_back() {
         "{msg}"
     );
     // The flag is reset: later work reads back normally.
-    assert_eq!(x.sum().to_vec::<f32>().len(), 1);
+    assert_eq!(x.sum(..).to_vec::<f32>().len(), 1);
     let target = Tensor::from_vec(vec![0i64, 10], &[2]).to(&dev);
     let logits = t(&[2, 10], 71).to(&dev);
     let r = std::panic::catch_unwind(|| F::cross_entropy(&logits, &target).item::<f32>());
@@ -684,7 +669,7 @@ fn device_api_behaves_as_pytorch() {
     assert!(model.parameters().iter().all(|p| p.device() == dev));
     assert!(model.weight.is_leaf() && model.weight.requires_grad());
     // Autograd on the device: gradients stay there; no_grad records nothing.
-    let y = model.forward(&Tensor::ones(&[4, 3]).to(&dev)).sum();
+    let y = model.forward(&Tensor::ones(&[4, 3]).to(&dev)).sum(..);
     y.backward();
     assert_eq!(model.weight.grad().unwrap().device(), dev);
     {
@@ -698,7 +683,7 @@ fn device_api_behaves_as_pytorch() {
     // The version counter catches an in-place change to a saved tensor on the GPU too.
     let a = Tensor::ones(&[3]).to(&dev).requires_grad_(true);
     let e = a.exp();
-    let out = (&e * &e).sum();
+    let out = (&e * &e).sum(..);
     {
         let _g = no_grad();
         e.add_(1.0);
@@ -750,7 +735,7 @@ fn a_data_set_on_the_gpu_gives_gpu_batches() {
     let x = t(&[10, 3], 90);
     let y = Tensor::arange(10);
     let dl = |x: &Tensor, y: &Tensor| {
-        DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+        DataLoader::new(TensorDataset::new(x.clone(), y.clone()))
             .batch_size(4)
             .shuffle(true)
             .seed(1)

@@ -347,7 +347,7 @@ fn where_and_masked_fill() {
 #[test]
 fn sum_family() {
     let x = uniform(100, &[2, 3, 4], -2.0, 2.0);
-    check("sum", |t| t[0].sum(), &[x.clone()]);
+    check("sum", |t| t[0].sum(..), &[x.clone()]);
     for keepdim in [false, true] {
         for dims in [
             vec![0i64],
@@ -361,19 +361,21 @@ fn sum_family() {
         ] {
             check(
                 &format!("sum_dim {dims:?} keepdim={keepdim}"),
-                |t| t[0].sum_dim(dims.clone(), keepdim),
+                |t| {
+                    if keepdim {
+                        t[0].sum_keepdim(dims.clone())
+                    } else {
+                        t[0].sum(dims.clone())
+                    }
+                },
                 &[x.clone()],
             );
         }
     }
-    check(
-        "sum of permuted",
-        |t| t[0].permute(&[2, 0, 1]).sum_dim(1, false),
-        &[x],
-    );
+    check("sum of permuted", |t| t[0].permute(&[2, 0, 1]).sum(1), &[x]);
     check(
         "sum of scalar",
-        |t| t[0].sum(),
+        |t| t[0].sum(..),
         &[uniform(101, &[], -1.0, 1.0)],
     );
 }
@@ -381,32 +383,34 @@ fn sum_family() {
 #[test]
 fn mean_family() {
     let x = uniform(110, &[2, 3, 4], -2.0, 2.0);
-    check("mean", |t| t[0].mean(), &[x.clone()]);
+    check("mean", |t| t[0].mean(..), &[x.clone()]);
     for keepdim in [false, true] {
         for dims in [vec![0i64], vec![-1], vec![1, 2], vec![-3, -1]] {
             check(
                 &format!("mean_dim {dims:?} keepdim={keepdim}"),
-                |t| t[0].mean_dim(dims.clone(), keepdim),
+                |t| {
+                    if keepdim {
+                        t[0].mean_keepdim(dims.clone())
+                    } else {
+                        t[0].mean(dims.clone())
+                    }
+                },
                 &[x.clone()],
             );
         }
     }
-    check(
-        "mean of transpose",
-        |t| t[0].transpose(0, 2).mean_dim(0, false),
-        &[x],
-    );
+    check("mean of transpose", |t| t[0].transpose(0, 2).mean(0), &[x]);
 }
 
 #[test]
 fn max_min_all() {
     let x = distinct(120, &[3, 4]);
-    check("max", |t| t[0].max(), &[x.clone()]);
-    check("min", |t| t[0].min(), &[x.clone()]);
-    check("max of transpose", |t| t[0].t().max(), &[x]);
+    check("max", |t| t[0].max(..), &[x.clone()]);
+    check("min", |t| t[0].min(..), &[x.clone()]);
+    check("max of transpose", |t| t[0].t().max(..), &[x]);
     check(
         "max of one element",
-        |t| t[0].max(),
+        |t| t[0].max(..),
         &[uniform(121, &[1], -1.0, 1.0)],
     );
 }
@@ -418,19 +422,31 @@ fn max_min_dim() {
         for dim in [0i64, 1, 2, -1, -3] {
             check(
                 &format!("max_dim {dim} keepdim={keepdim}"),
-                |t| t[0].max_dim(dim, keepdim).0,
+                |t| {
+                    if keepdim {
+                        t[0].max_keepdim(dim).0
+                    } else {
+                        t[0].max(dim).0
+                    }
+                },
                 &[x.clone()],
             );
             check(
                 &format!("min_dim {dim} keepdim={keepdim}"),
-                |t| t[0].min_dim(dim, keepdim).0,
+                |t| {
+                    if keepdim {
+                        t[0].min_keepdim(dim).0
+                    } else {
+                        t[0].min(dim).0
+                    }
+                },
                 &[x.clone()],
             );
         }
     }
     check(
         "max_dim of transpose",
-        |t| t[0].transpose(0, 1).max_dim(1, false).0,
+        |t| t[0].transpose(0, 1).max(1).0,
         &[x],
     );
 }
@@ -442,17 +458,23 @@ fn logsumexp() {
         for dims in [vec![0i64], vec![-1], vec![1], vec![0, 2], vec![0, 1, 2]] {
             check(
                 &format!("logsumexp {dims:?} keepdim={keepdim}"),
-                |t| t[0].logsumexp(dims.clone(), keepdim),
+                |t| {
+                    if keepdim {
+                        t[0].logsumexp_keepdim(dims.clone())
+                    } else {
+                        t[0].logsumexp(dims.clone())
+                    }
+                },
                 &[x.clone()],
             );
         }
     }
     // Large values: the max shift keeps exp finite; the gradient is still the softmax.
     let big = uniform(141, &[2, 3], 40.0, 44.0);
-    check("logsumexp large", |t| t[0].logsumexp(-1, false), &[big]);
+    check("logsumexp large", |t| t[0].logsumexp(-1), &[big]);
     check(
         "logsumexp of transpose",
-        |t| t[0].t().logsumexp(0, false),
+        |t| t[0].t().logsumexp(0),
         &[uniform(142, &[3, 2], -1.0, 1.0)],
     );
 }
@@ -717,12 +739,10 @@ fn views() {
     one("unsqueeze", &|x| x.unsqueeze(1));
     one("unsqueeze -1", &|x| x.unsqueeze(-1));
     one("unsqueeze 0", &|x| x.unsqueeze(0));
-    one("squeeze", &|x| x.narrow(1, 2, 1).unsqueeze(0).squeeze());
-    one("squeeze_dim", &|x| x.narrow(1, 2, 1).squeeze_dim(1));
-    one("squeeze_dim negative", &|x| {
-        x.narrow(2, 0, 1).squeeze_dim(-1)
-    });
-    one("squeeze_dim no-op", &|x| x.squeeze_dim(0));
+    one("squeeze", &|x| x.narrow(1, 2, 1).unsqueeze(0).squeeze(..));
+    one("squeeze_dim", &|x| x.narrow(1, 2, 1).squeeze(1));
+    one("squeeze_dim negative", &|x| x.narrow(2, 0, 1).squeeze(-1));
+    one("squeeze_dim no-op", &|x| x.squeeze(0));
     one("expand", &|x| x.narrow(1, 0, 1).expand(&[2, 5, 4]));
     one("expand new leading dims", &|x| x.expand(&[3, 2, 3, 4]));
     one("expand -1", &|x| x.narrow(2, 3, 1).expand(&[-1, -1, 6]));
@@ -795,9 +815,9 @@ fn to_dtype() {
 /// The tutorial's model: a hand-written log_softmax, then nll by advanced indexing.
 #[test]
 fn tutorial_log_softmax_nll() {
-    let log_softmax = |x: &Tensor| x - &x.exp().sum_dim(-1, false).log().unsqueeze(-1);
+    let log_softmax = |x: &Tensor| x - &x.exp().sum(-1).log().unsqueeze(-1);
     let target = idx(&[2, 0, 4, 4, 1, 3], &[6]);
-    let nll = |input: &Tensor| -input.index(&[&Tensor::arange(6), &target]).mean();
+    let nll = |input: &Tensor| -input.index(&[&Tensor::arange(6), &target]).mean(..);
     let x = uniform(270, &[6, 5], -3.0, 3.0);
     check("log_softmax", |t| log_softmax(&t[0]), &[x.clone()]);
     check(

@@ -31,7 +31,7 @@ fn conv_case(case: &str, x: &[usize], w: &[usize], bias: bool, o: Conv2dOptions)
     if bias {
         inputs.push(randn(3, &[w[0]]));
     }
-    check(case, |t| F::conv2d(&t[0], &t[1], t.get(2), &o), &inputs);
+    check(case, |t| F::conv2d_with(&t[0], &t[1], t.get(2), o), &inputs);
 }
 
 #[test]
@@ -100,8 +100,8 @@ fn conv2d_pointwise_and_3d_input() {
 fn conv2d_only_weight_needs_grad() {
     let x = randn(1, &[2, 2, 5, 5]);
     let w = randn(2, &[3, 2, 3, 3]).requires_grad_(true);
-    F::conv2d(&x, &w, None, &Conv2dOptions::new())
-        .sum()
+    F::conv2d_with(&x, &w, None, Conv2dOptions::new())
+        .sum(..)
         .backward();
     assert_eq!(w.grad().unwrap().shape(), &[3, 2, 3, 3]);
     assert!(x.grad().is_none());
@@ -110,28 +110,37 @@ fn conv2d_only_weight_needs_grad() {
 #[test]
 fn avg_pool2d_options() {
     let cases = [
-        ("k2", AvgPool2dOptions::new(2)),
-        ("k3 s1 p1", AvgPool2dOptions::new(3).stride(1).padding(1)),
+        ("k2", ((2, 2), AvgPool2dOptions::new())),
+        (
+            "k3 s1 p1",
+            ((3, 3), AvgPool2dOptions::new().stride(1).padding(1)),
+        ),
         (
             "k3 s2 p1 no pad count",
-            AvgPool2dOptions::new(3)
-                .stride(2)
-                .padding(1)
-                .count_include_pad(false),
+            (
+                (3, 3),
+                AvgPool2dOptions::new()
+                    .stride(2)
+                    .padding(1)
+                    .count_include_pad(false),
+            ),
         ),
-        ("ceil", AvgPool2dOptions::new(2).ceil_mode(true)),
+        ("ceil", ((2, 2), AvgPool2dOptions::new().ceil_mode(true))),
         (
             "ceil pad non-square",
-            AvgPool2dOptions::new((3, 2))
-                .stride((2, 1))
-                .padding((1, 0))
-                .ceil_mode(true),
+            (
+                (3, 2),
+                AvgPool2dOptions::new()
+                    .stride((2, 1))
+                    .padding((1, 0))
+                    .ceil_mode(true),
+            ),
         ),
     ];
-    for (case, o) in cases {
+    for (case, (k, o)) in cases {
         check(
             case,
-            |t| F::avg_pool2d(&t[0], &o),
+            |t| F::avg_pool2d_with(&t[0], k, o),
             &[randn(4, &[2, 2, 5, 6])],
         );
     }
@@ -140,22 +149,31 @@ fn avg_pool2d_options() {
 #[test]
 fn max_pool2d_options() {
     let cases = [
-        ("k2", MaxPool2dOptions::new(2)),
-        ("k3 s1 p1", MaxPool2dOptions::new(3).stride(1).padding(1)),
-        ("dilation", MaxPool2dOptions::new(2).dilation(2).stride(1)),
-        ("ceil", MaxPool2dOptions::new(2).ceil_mode(true)),
+        ("k2", ((2, 2), MaxPool2dOptions::new())),
+        (
+            "k3 s1 p1",
+            ((3, 3), MaxPool2dOptions::new().stride(1).padding(1)),
+        ),
+        (
+            "dilation",
+            ((2, 2), MaxPool2dOptions::new().dilation(2).stride(1)),
+        ),
+        ("ceil", ((2, 2), MaxPool2dOptions::new().ceil_mode(true))),
         (
             "non-square",
-            MaxPool2dOptions::new((3, 2))
-                .stride((2, 1))
-                .padding((1, 0))
-                .ceil_mode(true),
+            (
+                (3, 2),
+                MaxPool2dOptions::new()
+                    .stride((2, 1))
+                    .padding((1, 0))
+                    .ceil_mode(true),
+            ),
         ),
     ];
-    for (case, o) in cases {
+    for (case, (k, o)) in cases {
         check(
             case,
-            |t| F::max_pool2d(&t[0], &o),
+            |t| F::max_pool2d_with(&t[0], k, o),
             &[distinct(5, &[2, 2, 5, 6])],
         );
     }

@@ -65,33 +65,37 @@ fn run(c: &Value, t: &BTreeMap<String, Tensor>) -> Tensor {
                 .padding(pair(&p["padding"]))
                 .dilation(pair(&p["dilation"]))
                 .groups(p["groups"].as_u64().unwrap() as usize);
-            F::conv2d(x, &t["w"], t.get("b"), &o)
+            F::conv2d_with(x, &t["w"], t.get("b"), o)
         }
         "cnn" => {
             let o = Conv2dOptions::new().stride(2).padding(1);
-            let h = F::conv2d(x, &t["w1"], Some(&t["b1"]), &o).relu();
+            let h = F::conv2d_with(x, &t["w1"], Some(&t["b1"]), o).relu();
             assert_eq!(h.shape(), &[2, 16, 14, 14]);
-            let h = F::conv2d(&h, &t["w2"], Some(&t["b2"]), &o).relu();
+            let h = F::conv2d_with(&h, &t["w2"], Some(&t["b2"]), o).relu();
             assert_eq!(h.shape(), &[2, 16, 7, 7]);
-            let h = F::conv2d(&h, &t["w3"], Some(&t["b3"]), &o).relu();
+            let h = F::conv2d_with(&h, &t["w3"], Some(&t["b3"]), o).relu();
             assert_eq!(h.shape(), &[2, 10, 4, 4]);
-            F::avg_pool2d(&h, &AvgPool2dOptions::new(4)).view(&[-1, 10])
+            F::avg_pool2d(&h, 4).view(&[-1, 10])
         }
         "avg_pool2d" => {
-            let o = AvgPool2dOptions::new(pair(&p["kernel_size"]))
+            let o = AvgPool2dOptions::new()
                 .stride(pair(&p["stride"]))
                 .padding(pair(&p["padding"]))
                 .ceil_mode(p["ceil_mode"].as_bool().unwrap())
                 .count_include_pad(p["count_include_pad"].as_bool().unwrap());
-            F::avg_pool2d(x, &o)
+            let o = match p.get("divisor_override").and_then(Value::as_u64) {
+                Some(d) => o.divisor_override(d as usize),
+                None => o,
+            };
+            F::avg_pool2d_with(x, pair(&p["kernel_size"]), o)
         }
         "max_pool2d" => {
-            let o = MaxPool2dOptions::new(pair(&p["kernel_size"]))
+            let o = MaxPool2dOptions::new()
                 .stride(pair(&p["stride"]))
                 .padding(pair(&p["padding"]))
                 .dilation(pair(&p["dilation"]))
                 .ceil_mode(p["ceil_mode"].as_bool().unwrap());
-            F::max_pool2d(x, &o)
+            F::max_pool2d_with(x, pair(&p["kernel_size"]), o)
         }
         "adaptive_avg_pool2d" => F::adaptive_avg_pool2d(x, pair(&p["output_size"])),
         other => panic!("unknown op {other}"),
@@ -129,12 +133,12 @@ fn grad_fn_names_are_pytorchs() {
     let w = Tensor::randn(&[2, 2, 3, 3]);
     let c = Conv2dOptions::new();
     assert_eq!(
-        F::conv2d(&x, &w, None, &c).grad_fn(),
+        F::conv2d_with(&x, &w, None, c).grad_fn(),
         Some("ConvolutionBackward0")
     );
-    let a = F::avg_pool2d(&x, &AvgPool2dOptions::new(2));
+    let a = F::avg_pool2d(&x, 2);
     assert_eq!(a.grad_fn(), Some("AvgPool2DBackward0"));
-    let m = F::max_pool2d(&x, &MaxPool2dOptions::new(2));
+    let m = F::max_pool2d(&x, 2);
     assert_eq!(m.grad_fn(), Some("MaxPool2DWithIndicesBackward0"));
     let p = F::adaptive_avg_pool2d(&x, 3);
     assert_eq!(p.grad_fn(), Some("AdaptiveAvgPool2DBackward0"));
@@ -144,13 +148,13 @@ fn grad_fn_names_are_pytorchs() {
 fn tutorial_shapes_at_batch_64() {
     let o = Conv2dOptions::new().stride(2).padding(1);
     let x = Tensor::randn(&[64, 1, 28, 28]);
-    let h = F::conv2d(&x, &Tensor::randn(&[16, 1, 3, 3]), None, &o);
+    let h = F::conv2d_with(&x, &Tensor::randn(&[16, 1, 3, 3]), None, o);
     assert_eq!(h.shape(), &[64, 16, 14, 14]);
-    let h = F::conv2d(&h, &Tensor::randn(&[16, 16, 3, 3]), None, &o);
+    let h = F::conv2d_with(&h, &Tensor::randn(&[16, 16, 3, 3]), None, o);
     assert_eq!(h.shape(), &[64, 16, 7, 7]);
-    let h = F::conv2d(&h, &Tensor::randn(&[10, 16, 3, 3]), None, &o);
+    let h = F::conv2d_with(&h, &Tensor::randn(&[10, 16, 3, 3]), None, o);
     assert_eq!(h.shape(), &[64, 10, 4, 4]);
-    let y = F::avg_pool2d(&h, &AvgPool2dOptions::new(4));
+    let y = F::avg_pool2d(&h, 4);
     assert_eq!(y.shape(), &[64, 10, 1, 1]);
 }
 
@@ -163,8 +167,8 @@ fn results_do_not_depend_on_thread_count() {
         firelight::set_num_threads(threads);
         let w = w0.detach().deep_clone().requires_grad_(true);
         let xi = x.detach().deep_clone().requires_grad_(true);
-        let y = F::conv2d(&xi, &w, None, &o);
-        (&y * &y).sum().backward();
+        let y = F::conv2d_with(&xi, &w, None, o);
+        (&y * &y).sum(..).backward();
         (
             y.to_vec::<f32>(),
             w.grad().unwrap().to_vec::<f32>(),
@@ -188,11 +192,11 @@ fn panics(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
 fn bad_input_panics_naming_op_and_shapes() {
     let c = Conv2dOptions::new();
     let m = panics(|| {
-        F::conv2d(
+        F::conv2d_with(
             &Tensor::zeros(&[1, 3, 5, 5]),
             &Tensor::zeros(&[4, 2, 3, 3]),
             None,
-            &c,
+            c,
         );
     });
     assert!(
@@ -200,11 +204,11 @@ fn bad_input_panics_naming_op_and_shapes() {
         "{m}"
     );
     let m = panics(|| {
-        F::conv2d(
+        F::conv2d_with(
             &Tensor::zeros(&[1, 1, 2, 2]),
             &Tensor::zeros(&[4, 1, 3, 3]),
             None,
-            &c,
+            c,
         );
     });
     assert!(
@@ -213,23 +217,23 @@ fn bad_input_panics_naming_op_and_shapes() {
     );
     let m = panics(|| {
         let g = Conv2dOptions::new().groups(3);
-        F::conv2d(
+        F::conv2d_with(
             &Tensor::zeros(&[1, 6, 5, 5]),
             &Tensor::zeros(&[4, 2, 3, 3]),
             None,
-            &g,
+            g,
         );
     });
     assert!(m.contains("divisible by groups"), "{m}");
     let m = panics(|| {
-        F::avg_pool2d(&Tensor::zeros(&[1, 1, 2, 2]), &AvgPool2dOptions::new(3));
+        F::avg_pool2d(&Tensor::zeros(&[1, 1, 2, 2]), 3);
     });
     assert!(
         m.contains("avg_pool2d") && m.contains("[1, 1, 2, 2]"),
         "{m}"
     );
     let m = panics(|| {
-        F::max_pool2d(&Tensor::zeros(&[4, 4]), &MaxPool2dOptions::new(2));
+        F::max_pool2d(&Tensor::zeros(&[4, 4]), 2);
     });
     assert!(m.contains("max_pool2d") && m.contains("[4, 4]"), "{m}");
 }

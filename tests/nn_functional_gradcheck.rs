@@ -4,7 +4,7 @@
 #![allow(clippy::cloned_ref_to_slice_refs)]
 use firelight::autograd::gradcheck;
 use firelight::nn::functional::{
-    self as F, BceWithLogitsOptions, CrossEntropyOptions, NllLossOptions, Reduction,
+    self as F, BceWithLogitsOptions, CrossEntropyOptions, MseLossOptions, NllLossOptions, Reduction,
 };
 use firelight::{Generator, Tensor};
 
@@ -102,7 +102,7 @@ fn dropout() {
     let kept = F::dropout(&big, 0.25, true)
         .gt(0.0)
         .to_dtype(firelight::DType::F32);
-    let frac = kept.mean().item::<f32>();
+    let frac = kept.mean(..).item::<f32>();
     assert!((frac - 0.75).abs() < 0.02, "kept {frac}");
 }
 
@@ -139,14 +139,15 @@ fn nll_loss() {
     let lp = uniform(11, &[4, 5], -3.0, 0.0);
     for (weight, ignore_index, y) in class_cases() {
         for reduction in REDUCTIONS {
-            let opts = NllLossOptions {
-                weight: weight.clone(),
-                ignore_index,
-                reduction,
-            };
+            let mut opts = NllLossOptions::new()
+                .ignore_index(ignore_index)
+                .reduction(reduction);
+            if let Some(w) = &weight {
+                opts = opts.weight(w);
+            }
             check(
                 &format!("nll_loss {opts:?}"),
-                |t| F::nll_loss_with(&t[0], &t[1], &opts),
+                |t| F::nll_loss_with(&t[0], &t[1], opts.clone()),
                 &[lp.clone(), y.clone()],
             );
         }
@@ -154,13 +155,10 @@ fn nll_loss() {
     let lp3 = uniform(12, &[2, 3, 2], -3.0, 0.0);
     let y3 = Tensor::from_vec(vec![0i64, 2, -100, 1], &[2, 2]);
     for reduction in REDUCTIONS {
-        let opts = NllLossOptions {
-            reduction,
-            ..Default::default()
-        };
+        let opts = NllLossOptions::new().reduction(reduction);
         check(
             "nll_loss 3-d",
-            |t| F::nll_loss_with(&t[0], &t[1], &opts),
+            |t| F::nll_loss_with(&t[0], &t[1], opts.clone()),
             &[lp3.clone(), y3.clone()],
         );
     }
@@ -172,15 +170,16 @@ fn cross_entropy() {
     for (weight, ignore_index, y) in class_cases() {
         for reduction in REDUCTIONS {
             for label_smoothing in [0.0, 0.25] {
-                let opts = CrossEntropyOptions {
-                    weight: weight.clone(),
-                    ignore_index,
-                    reduction,
-                    label_smoothing,
-                };
+                let mut opts = CrossEntropyOptions::new()
+                    .ignore_index(ignore_index)
+                    .reduction(reduction)
+                    .label_smoothing(label_smoothing);
+                if let Some(w) = &weight {
+                    opts = opts.weight(w);
+                }
                 check(
                     &format!("cross_entropy {opts:?}"),
-                    |t| F::cross_entropy_with(&t[0], &t[1], &opts),
+                    |t| F::cross_entropy_with(&t[0], &t[1], opts.clone()),
                     &[x.clone(), y.clone()],
                 );
             }
@@ -190,24 +189,19 @@ fn cross_entropy() {
     let y3 = Tensor::from_vec(vec![0i64, 2, -100, 1], &[2, 2]);
     let w3 = uniform(15, &[3], 0.3, 2.0);
     for reduction in REDUCTIONS {
-        let opts = CrossEntropyOptions {
-            weight: Some(w3.clone()),
-            reduction,
-            label_smoothing: 0.1,
-            ..Default::default()
-        };
+        let opts = CrossEntropyOptions::new()
+            .weight(&w3)
+            .reduction(reduction)
+            .label_smoothing(0.1);
         check(
             "cross_entropy 3-d",
-            |t| F::cross_entropy_with(&t[0], &t[1], &opts),
+            |t| F::cross_entropy_with(&t[0], &t[1], opts.clone()),
             &[x3.clone(), y3.clone()],
         );
-        let opts = CrossEntropyOptions {
-            reduction,
-            ..Default::default()
-        };
+        let opts = CrossEntropyOptions::new().reduction(reduction);
         check(
             "cross_entropy 1-d",
-            |t| F::cross_entropy_with(&t[0], &t[1], &opts),
+            |t| F::cross_entropy_with(&t[0], &t[1], opts.clone()),
             &[signed(16, &[4]), Tensor::scalar(2i64)],
         );
     }
@@ -222,19 +216,21 @@ fn mse_and_bce_with_logits() {
     for reduction in REDUCTIONS {
         check(
             "mse_loss",
-            |t| F::mse_loss_with(&t[0], &t[1], reduction),
+            |t| F::mse_loss_with(&t[0], &t[1], MseLossOptions::new().reduction(reduction)),
             &[a.clone(), b.clone()],
         );
         for pos_weight in [None, Some(pw.clone())] {
             for weight in [None, Some(ew.clone())] {
-                let opts = BceWithLogitsOptions {
-                    weight: weight.clone(),
-                    pos_weight: pos_weight.clone(),
-                    reduction,
-                };
+                let mut opts = BceWithLogitsOptions::new().reduction(reduction);
+                if let Some(w) = &weight {
+                    opts = opts.weight(w);
+                }
+                if let Some(pw) = &pos_weight {
+                    opts = opts.pos_weight(pw);
+                }
                 check(
                     &format!("bce_with_logits {opts:?}"),
-                    |t| F::binary_cross_entropy_with_logits_with(&t[0], &t[1], &opts),
+                    |t| F::binary_cross_entropy_with_logits_with(&t[0], &t[1], opts.clone()),
                     &[&a * 4.0, y.clone()],
                 );
             }
@@ -243,19 +239,19 @@ fn mse_and_bce_with_logits() {
     // Stable for large logits: no inf, no NaN.
     let x = Tensor::from_vec(vec![-1000.0f32, 1000.0], &[2]);
     let t = Tensor::from_vec(vec![1.0f32, 0.0], &[2]);
-    let l = F::binary_cross_entropy_with_logits_with(&x, &t, &Default::default());
+    let l = F::binary_cross_entropy_with_logits(&x, &t);
     assert_eq!(l.item::<f32>(), 1000.0);
 }
 
 /// The tutorial's hand-written versions (examples/01_from_scratch.rs).
 fn hand_log_softmax(x: &Tensor) -> Tensor {
-    x - x.exp().sum_dim(-1, false).log().unsqueeze(-1)
+    x - x.exp().sum(-1).log().unsqueeze(-1)
 }
 
 fn hand_nll(input: &Tensor, target: &Tensor) -> Tensor {
     -input
         .index(&[&Tensor::arange(target.shape()[0] as i64), target])
-        .mean()
+        .mean(..)
 }
 
 #[test]
@@ -319,11 +315,8 @@ fn bad_input_panics_clearly() {
         },
     );
     panics_with("cross_entropy: weight must have shape [3]", || {
-        let opts = CrossEntropyOptions {
-            weight: Some(Tensor::ones(&[2])),
-            ..Default::default()
-        };
-        F::cross_entropy_with(&x, &targets(&[0, 1]), &opts);
+        let opts = CrossEntropyOptions::new().weight(&Tensor::ones(&[2]));
+        F::cross_entropy_with(&x, &targets(&[0, 1]), opts);
     });
     panics_with(
         "dropout: probability has to be between 0 and 1, but got 1.5",

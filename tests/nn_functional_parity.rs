@@ -5,7 +5,8 @@
 //!
 //! Only the committed JSON is read: running this needs neither Python nor torch.
 use firelight::nn::functional::{
-    self as F, BceWithLogitsOptions, CrossEntropyOptions, NllLossOptions, Reduction,
+    self as F, Approximate, BceWithLogitsOptions, CrossEntropyOptions, GeluOptions, MseLossOptions,
+    NllLossOptions, Reduction,
 };
 use firelight::{DType, Tensor};
 use serde_json::Value;
@@ -48,41 +49,53 @@ fn run(op: &str, p: &Value, t: &BTreeMap<String, Tensor>) -> Tensor {
     match op {
         "relu" => F::relu(get("x")),
         "leaky_relu" => F::leaky_relu(get("x"), p["negative_slope"].as_f64().unwrap()),
-        "gelu" => F::gelu(get("x")),
+        "gelu" => match p.get("approximate").and_then(Value::as_str) {
+            Some("tanh") => {
+                F::gelu_with(get("x"), GeluOptions::new().approximate(Approximate::Tanh))
+            }
+            _ => F::gelu(get("x")),
+        },
         "sigmoid" => F::sigmoid(get("x")),
         "tanh" => F::tanh(get("x")),
         "softmax" => F::softmax(get("x"), p["dim"].as_i64().unwrap()),
         "log_softmax" => F::log_softmax(get("x"), p["dim"].as_i64().unwrap()),
         "linear" => F::linear(get("x"), get("w"), t.get("b")),
-        "nll_loss" => F::nll_loss_with(
+        "nll_loss" => {
+            let o = NllLossOptions::new()
+                .ignore_index(p["ignore_index"].as_i64().unwrap())
+                .reduction(reduction(p));
+            let o = match opt("weight") {
+                Some(w) => o.weight(&w),
+                None => o,
+            };
+            F::nll_loss_with(get("input"), get("target"), o)
+        }
+        "cross_entropy" => {
+            let o = CrossEntropyOptions::new()
+                .ignore_index(p["ignore_index"].as_i64().unwrap())
+                .reduction(reduction(p))
+                .label_smoothing(p["label_smoothing"].as_f64().unwrap());
+            let o = match opt("weight") {
+                Some(w) => o.weight(&w),
+                None => o,
+            };
+            F::cross_entropy_with(get("input"), get("target"), o)
+        }
+        "mse_loss" => F::mse_loss_with(
             get("input"),
             get("target"),
-            &NllLossOptions {
-                weight: opt("weight"),
-                ignore_index: p["ignore_index"].as_i64().unwrap(),
-                reduction: reduction(p),
-            },
+            MseLossOptions::new().reduction(reduction(p)),
         ),
-        "cross_entropy" => F::cross_entropy_with(
-            get("input"),
-            get("target"),
-            &CrossEntropyOptions {
-                weight: opt("weight"),
-                ignore_index: p["ignore_index"].as_i64().unwrap(),
-                reduction: reduction(p),
-                label_smoothing: p["label_smoothing"].as_f64().unwrap(),
-            },
-        ),
-        "mse_loss" => F::mse_loss_with(get("input"), get("target"), reduction(p)),
-        "bce_with_logits" => F::binary_cross_entropy_with_logits_with(
-            get("input"),
-            get("target"),
-            &BceWithLogitsOptions {
-                weight: opt("weight"),
-                pos_weight: opt("pos_weight"),
-                reduction: reduction(p),
-            },
-        ),
+        "bce_with_logits" => {
+            let mut o = BceWithLogitsOptions::new().reduction(reduction(p));
+            if let Some(w) = opt("weight") {
+                o = o.weight(&w);
+            }
+            if let Some(pw) = opt("pos_weight") {
+                o = o.pos_weight(&pw);
+            }
+            F::binary_cross_entropy_with_logits_with(get("input"), get("target"), o)
+        }
         other => panic!("unknown op {other}"),
     }
 }

@@ -55,7 +55,7 @@ fn batchnorm_matches_pytorch() {
             &y1.to_vec::<f32>(),
             &floats(&case["y1"]),
         );
-        (&y1 * &w).sum().backward();
+        (&y1 * &w).sum(..).backward();
         close(
             &format!("{name} grad x"),
             &x1.grad().unwrap().to_vec::<f32>(),

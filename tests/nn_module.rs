@@ -2,7 +2,7 @@
 mod common;
 
 use firelight::nn::{
-    self, Flatten, Lambda, Linear, Module, Parameter, ReLU, Sequential, StateDict,
+    self, Flatten, Lambda, Linear, Module, Parameter, ReLU, Sequential, StateDict, Visit,
 };
 use firelight::{Tensor, no_grad};
 
@@ -25,6 +25,9 @@ impl Module for MnistLogistic {
     fn forward(&self, xb: &Tensor) -> Tensor {
         xb.matmul(&self.weights) + &*self.bias
     }
+}
+
+impl Visit for MnistLogistic {
     fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
         vec![
             ("weights".into(), self.weights.tensor().clone()),
@@ -44,7 +47,7 @@ fn hand_written_module_trains_with_parameters() {
     let model = MnistLogistic::new();
     assert_eq!(model.num_parameters(), 7850);
     let xb = Tensor::rand(&[8, 784]);
-    let loss = model.forward(&xb).pow(2).mean();
+    let loss = model.forward(&xb).pow(2).mean(..);
     loss.backward();
     let before = model.weights.to_vec::<f32>();
     {
@@ -64,7 +67,7 @@ fn sequential_names_children_like_pytorch() {
         .add(Lambda::new(|x: &Tensor| x.view(&[-1, 784])))
         .add(Linear::new(784, 16))
         .add(ReLU)
-        .add(Linear::new(16, 10).no_bias())
+        .add(Linear::new(16, 10).bias(false))
         .add(Flatten::new());
     let names: Vec<String> = model
         .named_parameters()
@@ -113,7 +116,7 @@ fn linear_matches_manual_formula_and_gradients() {
     let y = lin.forward(&x);
     let manual = x.matmul(&lin.weight.t()) + &**lin.bias.as_ref().unwrap();
     assert_eq!(y.to_vec::<f32>(), manual.to_vec::<f32>());
-    y.sum().backward();
+    y.sum(..).backward();
     assert_eq!(
         lin.weight.grad().unwrap().to_vec::<f32>(),
         vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0]
@@ -210,12 +213,12 @@ fn init_functions_respect_their_bounds() {
     let (fan_in, fan_out) = nn::init::calculate_fan_in_and_fan_out(&w);
     assert_eq!((fan_in, fan_out), (288, 576));
     nn::init::xavier_uniform_(&w, 1.0);
-    assert!(w.abs().max().item::<f64>() <= (6.0 / 864.0f64).sqrt());
+    assert!(w.abs().max(..).item::<f64>() <= (6.0 / 864.0f64).sqrt());
     nn::init::kaiming_normal_(&w, 0.0, nn::init::FanMode::FanIn);
-    let std = w.pow(2).mean().sqrt().item::<f64>();
+    let std = w.pow(2).mean(..).sqrt().item::<f64>();
     assert!((std - (2.0 / 288.0f64).sqrt()).abs() < 0.005, "std {std}");
     nn::init::constant_(&w, 0.25);
-    assert_eq!(w.sum().item::<f32>(), 0.25 * w.numel() as f32);
+    assert_eq!(w.sum(..).item::<f32>(), 0.25 * w.numel() as f32);
 }
 
 #[test]
@@ -255,12 +258,12 @@ fn conv2d_layer_uses_pytorch_init_and_functional_op() {
     use firelight::nn::functional::{self as F, Conv2dOptions};
     let conv = Conv2d::new(16, 8, 3).stride(2).padding(1);
     let bound = 1.0 / (16.0f32 * 9.0).sqrt();
-    assert!(conv.weight.abs().max().item::<f32>() <= bound);
+    assert!(conv.weight.abs().max(..).item::<f32>() <= bound);
     let x = Tensor::randn(&[2, 16, 7, 7]);
     let opts = Conv2dOptions::default().stride(2).padding(1);
-    let want = F::conv2d(&x, &conv.weight, conv.bias.as_deref(), &opts);
+    let want = F::conv2d_with(&x, &conv.weight, conv.bias.as_deref(), opts);
     assert_eq!(conv.forward(&x).to_vec::<f32>(), want.to_vec::<f32>());
-    let grouped = Conv2d::new(16, 8, 3).groups(4).no_bias();
+    let grouped = Conv2d::new(16, 8, 3).groups(4).bias(false);
     assert_eq!(grouped.weight.shape(), &[8, 4, 3, 3]);
     assert!(grouped.bias.is_none());
 }

@@ -79,7 +79,7 @@ impl Problem {
 
     fn loss(&self, w: &Tensor, b: &Tensor) -> Tensor {
         let r = &(&self.x.matmul(w) + b) - &self.y;
-        &(&(&r * &r).mean() + &(w * &self.c).sum()) + &(b * &self.d).sum()
+        &(&(&r * &r).mean(..) + &(w * &self.c).sum(..)) + &(b * &self.d).sum(..)
     }
 
     fn train(&self, opt: &mut dyn Optimizer, w: &Tensor, b: &Tensor, steps: usize) {
@@ -244,7 +244,7 @@ fn load_state_dict_lists_every_mismatch() {
     let w = Tensor::zeros(&[3, 4]).requires_grad_(true);
     let b = Tensor::zeros(&[4]).requires_grad_(true);
     let mut adam = Adam::new(vec![w.clone(), b.clone()], 0.1);
-    (&w.sum() + &b.sum()).backward();
+    (&w.sum(..) + &b.sum(..)).backward();
     adam.step();
     let state = adam.state_dict();
 
@@ -283,7 +283,7 @@ fn load_state_dict_lists_every_mismatch() {
 #[test]
 fn load_state_dict_refuses_what_a_step_could_not_use() {
     let w = Tensor::ones(&[3]).requires_grad_(true);
-    let grad = || (&w * &w).sum().backward();
+    let grad = || (&w * &w).sum(..).backward();
     let mut adam = Adam::new(vec![w.clone()], 0.1);
     grad();
     adam.step();
@@ -521,7 +521,7 @@ fn parameters_without_grad_are_skipped_and_zero_grad_works() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
     let b = Tensor::ones(&[2]).requires_grad_(true);
     let mut opt = Adam::new(vec![w.clone(), b.clone()], 0.1);
-    (&w * 2.0).sum().backward();
+    (&w * 2.0).sum(..).backward();
     opt.step();
     assert_eq!(b.to_vec::<f32>(), vec![1.0, 1.0]);
     assert_eq!(
@@ -540,7 +540,7 @@ fn parameters_without_grad_are_skipped_and_zero_grad_works() {
 fn nesterov_needs_momentum() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
     let mut opt = Sgd::new(vec![w.clone()], 0.1).nesterov(true);
-    w.sum().backward();
+    w.sum(..).backward();
     opt.step();
 }
 
@@ -552,7 +552,7 @@ fn nesterov_needs_zero_dampening() {
         .momentum(0.9)
         .dampening(0.1)
         .nesterov(true);
-    w.sum().backward();
+    w.sum(..).backward();
     opt.step();
 }
 
@@ -568,8 +568,28 @@ fn a_parameter_in_two_groups_panics() {
 #[should_panic(expected = "unknown hyperparameter")]
 fn an_unknown_hyperparameter_panics() {
     let w = Tensor::ones(&[2]).requires_grad_(true);
-    let mut opt = Sgd::new(vec![], 0.1);
+    let b = Tensor::ones(&[1]).requires_grad_(true);
+    let mut opt = Sgd::new(vec![b], 0.1);
     opt.add_param_group(ParamGroup::new(vec![w]).with("momentun", 0.9));
+}
+
+/// PyTorch's `ValueError: optimizer got an empty parameter list`, from every optimizer: an
+/// empty list means the model registered nothing, and training would silently do nothing.
+#[test]
+fn every_optimizer_refuses_an_empty_parameter_list() {
+    let makers: [(&str, fn()); 3] = [
+        ("SGD", || drop(Sgd::new(vec![], 0.1))),
+        ("Adam", || drop(Adam::new(vec![], 1e-3))),
+        ("AdamW", || drop(AdamW::new(vec![], 1e-3))),
+    ];
+    for (name, make) in makers {
+        let err = std::panic::catch_unwind(make).expect_err(name);
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            msg.starts_with(&format!("{name}: optimizer got an empty parameter list")),
+            "{name}: {msg}"
+        );
+    }
 }
 
 #[test]

@@ -169,19 +169,26 @@ fn run(op: &str, a: &[Tensor], p: &Params) -> Vec<Tensor> {
         "clamp_max" => one(x.clamp_max(p.f("max"))),
         "where" => one(Tensor::where_(&a[0], &a[1], &a[2])),
         "masked_fill" => one(x.masked_fill(&a[1], p.f("value"))),
-        "sum" => one(x.sum()),
-        "sum_dim" => one(x.sum_dim(p.dims("dims"), p.b("keepdim"))),
-        "mean" => one(x.mean()),
-        "mean_dim" => one(x.mean_dim(p.dims("dims"), p.b("keepdim"))),
-        "max" => one(x.max()),
-        "min" => one(x.min()),
-        "max_dim" => pair(x.max_dim(p.i("dim"), p.b("keepdim"))),
-        "min_dim" => pair(x.min_dim(p.i("dim"), p.b("keepdim"))),
-        "argmax" => one(x.argmax()),
-        "argmin" => one(x.argmin()),
-        "argmax_dim" => one(x.argmax_dim(p.i("dim"), p.b("keepdim"))),
-        "argmin_dim" => one(x.argmin_dim(p.i("dim"), p.b("keepdim"))),
-        "logsumexp" => one(x.logsumexp(p.dims("dims"), p.b("keepdim"))),
+        "sum" => one(x.sum(..)),
+        "sum_dim" if p.b("keepdim") => one(x.sum_keepdim(p.dims("dims"))),
+        "sum_dim" => one(x.sum(p.dims("dims"))),
+        "mean" => one(x.mean(..)),
+        "mean_dim" if p.b("keepdim") => one(x.mean_keepdim(p.dims("dims"))),
+        "mean_dim" => one(x.mean(p.dims("dims"))),
+        "max" => one(x.max(..)),
+        "min" => one(x.min(..)),
+        "max_dim" if p.b("keepdim") => pair(x.max_keepdim(p.i("dim"))),
+        "max_dim" => pair(x.max(p.i("dim"))),
+        "min_dim" if p.b("keepdim") => pair(x.min_keepdim(p.i("dim"))),
+        "min_dim" => pair(x.min(p.i("dim"))),
+        "argmax" => one(x.argmax(..)),
+        "argmin" => one(x.argmin(..)),
+        "argmax_dim" if p.b("keepdim") => one(x.argmax_keepdim(p.i("dim"))),
+        "argmax_dim" => one(x.argmax(p.i("dim"))),
+        "argmin_dim" if p.b("keepdim") => one(x.argmin_keepdim(p.i("dim"))),
+        "argmin_dim" => one(x.argmin(p.i("dim"))),
+        "logsumexp" if p.b("keepdim") => one(x.logsumexp_keepdim(p.dims("dims"))),
+        "logsumexp" => one(x.logsumexp(p.dims("dims"))),
         "matmul" => one(x.matmul(&a[1])),
         "mm" => one(x.mm(&a[1])),
         "gather" => one(x.gather(p.i("dim"), &a[1])),
@@ -202,8 +209,8 @@ fn run(op: &str, a: &[Tensor], p: &Params) -> Vec<Tensor> {
         }
         "select" => one(x.select(p.i("dim"), p.i("index"))),
         "unsqueeze" => one(x.unsqueeze(p.i("dim"))),
-        "squeeze" => one(x.squeeze()),
-        "squeeze_dim" => one(x.squeeze_dim(p.i("dim"))),
+        "squeeze" => one(x.squeeze(..)),
+        "squeeze_dim" => one(x.squeeze(p.i("dim"))),
         "expand" => one(x.expand(&p.dims("sizes"))),
         "expand_as" => one(x.expand_as(&a[1])),
         "flatten" => one(x.flatten(p.i("start_dim"), p.i("end_dim"))),
@@ -217,9 +224,9 @@ fn run(op: &str, a: &[Tensor], p: &Params) -> Vec<Tensor> {
             .fold(x.clone(), |t, d| t.to_dtype(dtype(d.as_str().unwrap())))),
         "log_softmax_nll" => {
             // The tutorial's model of a loss, written as it is there.
-            let lsm = x - &x.exp().sum_dim(-1, false).log().unsqueeze(-1);
+            let lsm = x - &x.exp().sum(-1).log().unsqueeze(-1);
             let n = x.shape()[0] as i64;
-            one(-lsm.index(&[&Tensor::arange(n), &a[1]]).mean())
+            one(-lsm.index(&[&Tensor::arange(n), &a[1]]).mean(..))
         }
         other => panic!("no dispatch for op {other:?}"),
     }
@@ -332,7 +339,7 @@ fn replay(case: &Value) -> Vec<String> {
         match (leaf.grad(), want) {
             (_, Value::Null) if !specs[i]["requires_grad"].as_bool().unwrap() => {}
             (None, Value::Null) => {}
-            (Some(g), Value::Null) if g.abs().sum().item::<f64>() == 0.0 => {}
+            (Some(g), Value::Null) if g.abs().sum(..).item::<f64>() == 0.0 => {}
             (Some(_), Value::Null) => errs.push(format!("grad {i}: torch has none")),
             (None, _) => errs.push(format!("grad {i}: missing")),
             (Some(g), w) => {

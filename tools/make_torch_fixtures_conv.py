@@ -132,6 +132,23 @@ def main():
     for size in [(1, 1), (2, 3), (3, 4), (4, 6), (7, 5)]:
         cases.append(case(f"adaptive {size}", "adaptive_avg_pool2d", {"output_size": list(size)},
                           {"x": randn(2, 2, 5, 6)}, lambda x, size=size: F.adaptive_avg_pool2d(x, size)))
+    # divisor_override, added after the cases above so their random inputs stay as they were.
+    over = [
+        ("avg k2 divisor 1", dict(kernel_size=2, divisor_override=1)),
+        ("avg k3 s1 p1 divisor 5", dict(kernel_size=3, stride=1, padding=1, divisor_override=5)),
+        ("avg ceil exclude pad divisor 3",
+         dict(kernel_size=(3, 2), stride=2, padding=1, ceil_mode=True, count_include_pad=False, divisor_override=3)),
+    ]
+    for name, kw in over:
+        params = {
+            "kernel_size": pair(kw["kernel_size"]),
+            "stride": pair(kw.get("stride", kw["kernel_size"])),
+            "padding": pair(kw.get("padding", 0)),
+            "ceil_mode": kw.get("ceil_mode", False),
+            "count_include_pad": kw.get("count_include_pad", True),
+            "divisor_override": kw["divisor_override"],
+        }
+        cases.append(case(name, "avg_pool2d", params, {"x": randn(2, 2, 5, 6)}, lambda x, kw=kw: F.avg_pool2d(x, **kw)))
     with open(OUT, "w") as f:
         json.dump({"torch_version": torch.__version__, "cases": cases}, f, separators=(",", ":"))
         f.write("\n")

@@ -56,7 +56,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         firelight::manual_seed(0);
         let model = models::build(name)?;
         let mut opt = Sgd::new(model.parameters(), lr).momentum(momentum);
-        let train_dl = DataLoader::new(TensorDataset::new((x_train.clone(), y_train.clone())))
+        let train_dl = DataLoader::new(TensorDataset::new(x_train.clone(), y_train.clone()))
             .batch_size(64)
             .shuffle(true)
             .seed(0);
@@ -140,7 +140,7 @@ fn ops() -> Vec<OpTime> {
         })
     };
     add("add + sum + backward", "[1000,1000]", &mut || {
-        (&a + &b).sum().backward();
+        (&a + &b).sum(..).backward();
         a.set_grad(None);
     });
     add("matmul", "[1000,784]x[784,128]", &mut || {
@@ -156,7 +156,7 @@ fn ops() -> Vec<OpTime> {
         conv2.forward(&x_mid);
     });
     add("conv2d fwd+bwd 16->16 k3 s2", "[64,16,14,14]", &mut || {
-        conv2.forward(&x_mid).sum().backward();
+        conv2.forward(&x_mid).sum(..).backward();
         conv2.zero_grad();
     });
     add("cross_entropy fwd+bwd", "[64,10]", &mut || {

@@ -81,7 +81,14 @@ pub enum Split {
 #[command(
     after_help = "Defaults follow the tutorial: cnn trains with SGD lr 0.1 momentum 0.9; \
 logistic and mlp with SGD lr 0.5 (logistic, as in the tutorial) / 0.1 (mlp), no momentum; \
+adam and adamw: lr 0.001 (PyTorch's default), adamw with weight decay 0.01; \
 batch size 64, 2 epochs, seed 0.\n\
+Measured on MNIST (2 epochs, seed 0, valid accuracy): adam at lr 0.001 gives mlp 0.960 \
+(SGD 0.946) and logistic 0.919 (SGD 0.921), but the tutorial's cnn only 0.777 (0.734 at \
+lr 0.003, 0.832 at 0.01) where SGD reaches 0.925: train the cnn with sgd.\n\
+Ctrl-C stops after the current batch: that epoch is abandoned, the finished ones stay in \
+the run folder, one line gives the --resume command, and the exit status is 130. A second \
+Ctrl-C stops at once.\n\
 Without --data, the repository's data/mnist/mnist.pkl.gz is used (or $FIRELIGHT_DATA); \
 when it is missing it is downloaded from the tutorial's URL and checked by sha256."
 )]
@@ -95,7 +102,7 @@ pub struct FitArgs {
     /// Examples per batch [default: 64].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: Option<u32>,
-    /// Learning rate [default: 0.1 for cnn and mlp, 0.5 for logistic; 0.001 for adam/adamw].
+    /// Learning rate [default: SGD 0.1 for cnn and mlp, 0.5 for logistic; 0.001 for adam/adamw].
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// SGD momentum [default: 0.9 for cnn, 0 otherwise].
@@ -133,18 +140,26 @@ pub struct FitArgs {
     pub limit: Option<u64>,
 }
 
+/// Where `eval` and `predict` take their trained model from.
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("source").required(true).args(["run", "checkpoint"]))]
-pub struct EvalArgs {
+pub struct ModelSource {
     /// Run folder written by `firelight fit`.
     #[arg(long, value_name = "DIR")]
     pub run: Option<PathBuf>,
     /// A model.safetensors file (the model is recognised from its tensors, or given by --model).
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Model of --checkpoint, when it should be checked rather than recognised.
+    /// Model of the checkpoint, when it should be checked rather than recognised or read
+    /// from the run.
     #[arg(long)]
     pub model: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub source: ModelSource,
     /// Split to evaluate. IDX data has no validation file: valid is the last 10,000 training images.
     #[arg(long, value_enum, default_value = "valid")]
     pub split: Split,
@@ -163,10 +178,13 @@ pub struct EvalArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Each picture that cannot be read is reported on its own `error:` line; the \
+others are still classified, and the exit status is then 1."
+)]
 pub struct PredictArgs {
-    /// Run folder written by `firelight fit`.
-    #[arg(long, value_name = "DIR", required = true)]
-    pub run: PathBuf,
+    #[command(flatten)]
+    pub source: ModelSource,
     /// PNG or JPEG pictures of single digits, any size.
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,

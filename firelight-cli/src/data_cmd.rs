@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::cli::DataArgs;
 use crate::dataset;
+use crate::digit_grid;
 use crate::error::Result;
 use crate::fail;
 use crate::image_io;
@@ -37,6 +38,12 @@ pub fn run(a: DataArgs) -> Result<()> {
     }
     let loaded = dataset::load(a.data.as_deref(), a.json)?;
     let m = &loaded.mnist;
+    // The picture first: a bad --start or an --out that cannot be written is one line,
+    // not a summary followed by an error.
+    let shown = match (a.show, &a.out) {
+        (Some(n), Some(out)) => Some(show(m, n, a.start, out)?),
+        _ => None,
+    };
     let splits: Vec<SplitSummary> = [
         ("train", &m.x_train, &m.y_train),
         ("valid", &m.x_valid, &m.y_valid),
@@ -59,31 +66,40 @@ pub fn run(a: DataArgs) -> Result<()> {
     } else {
         print_summary(&summary, loaded.idx);
     }
-    if let (Some(n), Some(out)) = (a.show, &a.out) {
-        let total = m.x_train.shape()[0];
-        let start = a.start as usize;
-        if start >= total {
-            return Err(fail!(
-                "--start {start} is past the last training image ({})",
-                total - 1
-            ));
-        }
-        let n = (n as usize).min(total - start);
-        let digits = m.x_train.slice(0, start..start + n).to_vec::<f32>();
-        let (w, h, pixels) = grid(&digits, n);
-        image_io::write_gray_png(out, w, h, &pixels)?;
-        if !a.json {
-            let labels = m.y_train.slice(0, start..start + n).to_vec::<i64>();
-            let labels: Vec<String> = labels.iter().map(i64::to_string).collect();
-            println!(
-                "wrote training digits {start}..{} to {} (labels {})",
-                start + n - 1,
-                out.display(),
-                labels.join(" ")
-            );
-        }
+    if let (Some(line), false) = (shown, a.json) {
+        println!("{line}");
     }
     Ok(())
+}
+
+/// Draws training digits `start..start + n` (as many as there are) into `out`; returns
+/// the line that says so.
+fn show(
+    m: &firelight::datasets::Mnist,
+    n: u32,
+    start: u32,
+    out: &std::path::Path,
+) -> Result<String> {
+    let total = m.x_train.shape()[0];
+    let start = start as usize;
+    if start >= total {
+        return Err(fail!(
+            "--start {start} is past the last training image ({})",
+            total - 1
+        ));
+    }
+    let n = (n as usize).min(total - start);
+    let digits = m.x_train.slice(0, start..start + n).to_vec::<f32>();
+    let labels = m.y_train.slice(0, start..start + n).to_vec::<i64>();
+    let (w, h, pixels) = digit_grid::draw(&digits, &labels);
+    image_io::write_gray_png(out, w, h, &pixels)?;
+    let labels: Vec<String> = labels.iter().map(i64::to_string).collect();
+    Ok(format!(
+        "wrote training digits {start}..{} to {} (labels {})",
+        start + n - 1,
+        out.display(),
+        labels.join(" ")
+    ))
 }
 
 fn summarise(split: &'static str, x: &Tensor, y: &Tensor) -> SplitSummary {
@@ -149,24 +165,4 @@ fn print_summary(s: &Summary, idx: bool) {
                 .collect::<String>()
         );
     }
-}
-
-/// Up to ten digits a row, 2 grey pixels between them; one digit is just its 28x28 picture.
-/// Pixels go back to bytes as `value * 256`, undoing the data's scaling exactly.
-fn grid(images: &[f32], n: usize) -> (usize, usize, Vec<u8>) {
-    const GAP: usize = 2;
-    let cols = n.clamp(1, 10);
-    let rows = n.div_ceil(cols);
-    let (w, h) = (cols * 28 + (cols - 1) * GAP, rows * 28 + (rows - 1) * GAP);
-    let mut out = vec![96u8; w * h];
-    for i in 0..n {
-        let (ox, oy) = ((i % cols) * (28 + GAP), (i / cols) * (28 + GAP));
-        for y in 0..28 {
-            for x in 0..28 {
-                let v = images[i * 784 + y * 28 + x];
-                out[(oy + y) * w + ox + x] = (v * 256.0).round().clamp(0.0, 255.0) as u8;
-            }
-        }
-    }
-    (w, h, out)
 }

@@ -2,11 +2,11 @@
 use std::path::PathBuf;
 
 use firelight::data::{DataLoader, TensorDataset};
-use firelight::nn::{Module, StateDict, functional as F};
+use firelight::nn::{Module, Sequential, StateDict, functional as F};
 use firelight::{Device, Tensor};
 use serde::Serialize;
 
-use crate::cli::{EvalArgs, Split};
+use crate::cli::{EvalArgs, ModelSource, Split};
 use crate::dataset;
 use crate::error::Result;
 use crate::fail;
@@ -38,7 +38,7 @@ pub fn evaluate(
     let n = x.shape()[0];
     let mut loss_sum = Tensor::zeros(&[]).to(&dev);
     let mut batches = Vec::new();
-    let dl = DataLoader::new(TensorDataset::new((x.clone(), y.clone())))
+    let dl = DataLoader::new(TensorDataset::new(x.clone(), y.clone()))
         .batch_size(EVAL_BATCH)
         .num_workers(workers)
         .map(move |(x, y)| (x.to(&dev), y.to(&dev)));
@@ -46,7 +46,7 @@ pub fn evaluate(
         let out = model.forward(&xb);
         let m = yb.shape()[0] as f64;
         loss_sum += F::cross_entropy(&out, &yb) * m;
-        batches.push(out.argmax_dim(1, false));
+        batches.push(out.argmax(1));
     }
     model.train();
     let predictions = match batches.len() {
@@ -81,22 +81,10 @@ struct Report {
 }
 
 pub fn run(a: EvalArgs) -> Result<()> {
-    let (checkpoint, model_name, data) = resolve(&a)?;
-    let state = StateDict::load(&checkpoint).map_err(|e| fail!("{e}"))?;
-    let model_name = match model_name {
-        Some(m) => m,
-        None => models::recognise(&state)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                fail!(
-                    "{} is not a checkpoint of any firelight model ({})",
-                    checkpoint.display(),
-                    models::NAMES.join(", ")
-                )
-            })?,
-    };
     let dev = a.device.open()?;
-    let model = models::load(&model_name, &state, &checkpoint)?.to(&dev);
+    let trained = load_trained(&a.source, dev)?;
+    let (checkpoint, model_name, model) = (trained.checkpoint, trained.name, trained.model);
+    let data = a.data.clone().or(trained.run_data);
     let loaded = dataset::load(data.as_deref(), a.json)?;
     let m = &loaded.mnist;
     let (x, y, split) = match a.split {
@@ -141,21 +129,67 @@ pub fn run(a: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// The checkpoint, the model if known, and the data folder (the run's unless --data).
-fn resolve(a: &EvalArgs) -> Result<(PathBuf, Option<String>, Option<PathBuf>)> {
+/// A trained model on its device, and where it came from.
+pub struct Trained {
+    pub checkpoint: PathBuf,
+    pub name: String,
+    pub model: Sequential,
+    /// The data folder the run trained on, while it still exists (none for --checkpoint).
+    pub run_data: Option<PathBuf>,
+}
+
+/// The model of `--run DIR` or `--checkpoint FILE [--model NAME]`, for eval and predict.
+pub fn load_trained(source: &ModelSource, dev: Device) -> Result<Trained> {
+    let (checkpoint, name, run_data) = resolve(source)?;
+    let state = StateDict::load(&checkpoint).map_err(|e| fail!("{e}"))?;
+    let name = match name {
+        Some(m) => m,
+        None => models::recognise(&state)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                fail!(
+                    "{} is not a checkpoint of any firelight model ({})",
+                    checkpoint.display(),
+                    models::NAMES.join(", ")
+                )
+            })?,
+    };
+    let model = models::load(&name, &state, &checkpoint)?.to(&dev);
+    Ok(Trained {
+        checkpoint,
+        name,
+        model,
+        run_data,
+    })
+}
+
+/// The checkpoint, the model if known, and the run's data folder.
+fn resolve(a: &ModelSource) -> Result<(PathBuf, Option<String>, Option<PathBuf>)> {
     if let Some(file) = &a.checkpoint {
+        if file.is_dir() {
+            return Err(fail!(
+                "checkpoint {} is a folder; a run folder goes to --run",
+                file.display()
+            ));
+        }
         if !file.is_file() {
             return Err(fail!("checkpoint {} does not exist", file.display()));
         }
         if let Some(m) = &a.model {
             models::build(m)?;
         }
-        return Ok((file.clone(), a.model.clone(), a.data.clone()));
+        return Ok((file.clone(), a.model.clone(), None));
     }
     let dir = a
         .run
         .as_deref()
         .expect("clap requires --run or --checkpoint");
+    if dir.is_file() {
+        return Err(fail!(
+            "{} is a file, not a run folder (the folder that `firelight fit` writes); a model.safetensors file goes to --checkpoint",
+            dir.display()
+        ));
+    }
     let config = run_dir::load_config(dir)?;
     let checkpoint = dir.join(run_dir::MODEL);
     if !checkpoint.is_file() {
@@ -166,10 +200,7 @@ fn resolve(a: &EvalArgs) -> Result<(PathBuf, Option<String>, Option<PathBuf>)> {
         ));
     }
     // fit records the data folder as an absolute path; if it has gone, fall back to the default.
-    let data = a
-        .data
-        .clone()
-        .or_else(|| config.data.is_dir().then(|| config.data.clone()));
+    let data = config.data.is_dir().then(|| config.data.clone());
     Ok((
         checkpoint,
         Some(a.model.clone().unwrap_or(config.model)),

@@ -3,10 +3,12 @@ mod bench;
 mod cli;
 mod data_cmd;
 mod dataset;
+mod digit_grid;
 mod error;
 mod eval;
 mod fit;
 mod image_io;
+mod interrupt;
 mod models;
 mod plot;
 mod predict;
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|_| {}));
     let outcome = std::panic::catch_unwind(|| run(cli));
     match outcome {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             eprintln!("error: {}", error::one_line(&e.0));
             ExitCode::FAILURE
@@ -57,13 +59,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> error::Result<()> {
+/// A command that printed its own lines may still end with a status other than success:
+/// `fit` stopped by Ctrl-C (130), `predict` with some unreadable pictures (1).
+fn run(cli: Cli) -> error::Result<ExitCode> {
+    let done = |r: error::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Fit(a) => fit::run(a),
-        Command::Eval(a) => eval::run(a),
+        Command::Eval(a) => done(eval::run(a)),
         Command::Predict(a) => predict::run(a),
-        Command::Data(a) => data_cmd::run(a),
-        Command::Bench(a) => bench::run(a),
+        Command::Data(a) => done(data_cmd::run(a)),
+        Command::Bench(a) => done(bench::run(a)),
     }
 }
 
@@ -71,11 +76,15 @@ fn run(cli: Cli) -> error::Result<()> {
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = e.print();
             ExitCode::SUCCESS
+        }
+        // Bare `firelight`: nothing was asked, so it is a usage mistake (clap prints this
+        // help on stderr) and a script that forgot the subcommand must not see success.
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(2)
         }
         _ => {
             // clap spreads one message over several lines (missing arguments, possible
@@ -89,10 +98,29 @@ fn clap_error(e: clap::Error) -> ExitCode {
                 .collect();
             let message = message.join(" ");
             eprintln!(
-                "error: {} (see firelight --help)",
-                message.trim_start_matches("error: ")
+                "error: {} (see `{}`)",
+                message.trim_start_matches("error: "),
+                help_command()
             );
             ExitCode::from(2)
         }
+    }
+}
+
+/// `firelight fit --help` when the mistake was in a subcommand's flags, where that help
+/// lists them; `firelight --help` otherwise. Only `--help`/`--version` come before a
+/// subcommand, so the first word without a dash is it (or a misspelt one).
+fn help_command() -> String {
+    use clap::CommandFactory;
+    // args_os: a path that is not UTF-8 must not turn a usage line into a panic.
+    let word = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .find(|a| !a.starts_with('-'));
+    match word {
+        Some(w) if Cli::command().find_subcommand(&w).is_some() => {
+            format!("firelight {w} --help")
+        }
+        _ => "firelight --help".into(),
     }
 }

@@ -27,9 +27,7 @@ pub fn build(name: &str) -> Result<Sequential> {
             .add(nn::ReLU)
             .add(nn::Conv2d::new(16, 10, 3).stride(2).padding(1))
             .add(nn::ReLU)
-            .add(nn::Lambda::new(|x: &Tensor| {
-                F::avg_pool2d(x, &F::AvgPool2dOptions::new(4))
-            }))
+            .add(nn::Lambda::new(|x: &Tensor| F::avg_pool2d(x, 4)))
             .add(nn::Lambda::new(|x: &Tensor| x.view(&[-1, 10]))),
         other => {
             return Err(fail!(
@@ -62,7 +60,10 @@ pub fn load_into(
             .split("; ")
             .collect();
         let hint = match recognise(state) {
-            Some(other) => format!("; it is a {other} checkpoint (use --model {other})"),
+            Some(other) => format!(
+                "; it is {} {other} checkpoint (use --model {other})",
+                article(other)
+            ),
             None => String::new(),
         };
         return Err(fail!(
@@ -71,11 +72,20 @@ pub fn load_into(
             problems[0],
             match problems.len() {
                 1 => String::new(),
+                2 => " (and 1 more problem)".to_string(),
                 n => format!(" (and {} more problems)", n - 1),
             }
         ));
     }
     Ok(())
+}
+
+/// "an mlp" (said em-el-pee), "a cnn", "a logistic": the article before a model's name.
+pub fn article(name: &str) -> &'static str {
+    match name {
+        "mlp" => "an",
+        _ => "a",
+    }
 }
 
 /// The model whose parameter names and shapes `state` matches exactly.

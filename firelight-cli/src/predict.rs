@@ -1,14 +1,15 @@
 //! `firelight predict`: digit pictures through a trained model.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
 use firelight::Tensor;
-use firelight::nn::{Module, StateDict, functional as F};
+use firelight::nn::{Module, functional as F};
 use serde::Serialize;
 
 use crate::cli::PredictArgs;
-use crate::error::Result;
-use crate::fail;
+use crate::error::{Result, one_line};
+use crate::eval;
 use crate::image_io;
-use crate::models;
-use crate::run_dir;
 
 #[derive(Serialize)]
 struct Prediction {
@@ -17,33 +18,38 @@ struct Prediction {
     probabilities: Vec<f32>,
 }
 
-pub fn run(a: PredictArgs) -> Result<()> {
-    let config = run_dir::load_config(&a.run)?;
-    let checkpoint = a.run.join(run_dir::MODEL);
-    if !checkpoint.is_file() {
-        return Err(fail!(
-            "{} has no {}: no epoch of that run finished",
-            a.run.display(),
-            run_dir::MODEL
-        ));
-    }
+/// Classifies every picture that can be read. Each one that cannot gets its own `error:`
+/// line and makes the exit status 1, but does not keep the others from their answers.
+pub fn run(a: PredictArgs) -> Result<ExitCode> {
     let dev = a.device.open()?;
-    let state = StateDict::load(&checkpoint)?;
-    let model = models::load(&config.model, &state, &checkpoint)?.to(&dev);
+    let model = eval::load_trained(&a.source, dev)?.model;
     model.eval();
-    // Every picture is read before any is classified, so a bad one fails the command early.
+    // Every picture is read before any is classified, so that one forward pass takes them all.
     let mut inputs = Vec::with_capacity(a.images.len() * 784);
+    let mut good: Vec<&PathBuf> = Vec::with_capacity(a.images.len());
     for path in &a.images {
-        let gray = image_io::read_gray(path)?;
-        inputs.extend(image_io::to_mnist(gray, path)?);
+        match image_io::read_gray(path).and_then(|gray| image_io::to_mnist(gray, path)) {
+            Ok(pixels) => {
+                inputs.extend(pixels);
+                good.push(path);
+            }
+            Err(e) => eprintln!("error: {}", one_line(&e.0)),
+        }
     }
-    let x = Tensor::from_vec(inputs, &[a.images.len(), 784]).to(&dev);
+    let status = if good.len() == a.images.len() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    if good.is_empty() {
+        return Ok(status);
+    }
+    let x = Tensor::from_vec(inputs, &[good.len(), 784]).to(&dev);
     let probs = {
         let _g = firelight::no_grad();
         F::softmax(&model.forward(&x), 1).to_vec::<f32>()
     };
-    let predictions: Vec<Prediction> = a
-        .images
+    let predictions: Vec<Prediction> = good
         .iter()
         .zip(probs.chunks_exact(10))
         .map(|(path, p)| Prediction {
@@ -59,7 +65,7 @@ pub fn run(a: PredictArgs) -> Result<()> {
             "{}",
             serde_json::to_string(&predictions).expect("serialises")
         );
-        return Ok(());
+        return Ok(status);
     }
     let width = predictions
         .iter()
@@ -85,5 +91,5 @@ pub fn run(a: PredictArgs) -> Result<()> {
                 .collect::<String>()
         );
     }
-    Ok(())
+    Ok(status)
 }

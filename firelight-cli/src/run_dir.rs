@@ -131,6 +131,12 @@ pub fn save_config(dir: &Path, c: &Config) -> Result<()> {
 
 pub fn load_config(dir: &Path) -> Result<Config> {
     let path = dir.join(CONFIG);
+    if dir.is_file() {
+        return Err(fail!(
+            "{} is a file, not a run folder (the folder that `firelight fit` writes)",
+            dir.display()
+        ));
+    }
     if !dir.is_dir() {
         return Err(fail!("run folder {} does not exist", dir.display()));
     }
@@ -142,6 +148,15 @@ pub fn load_config(dir: &Path) -> Result<Config> {
     })?;
     serde_json::from_str(&text)
         .map_err(|e| fail!("{}: not a firelight run config: {e}", path.display()))
+}
+
+/// Whether any epoch of the run in `dir` finished: its weights, its training state or a
+/// metrics line was written. Such a folder is never reused for a new run.
+pub fn has_finished_epoch(dir: &Path) -> bool {
+    dir.join(MODEL).exists()
+        || dir.join(TRAIN_STATE).exists()
+        || std::fs::read_to_string(dir.join(METRICS))
+            .map_or(dir.join(METRICS).exists(), |t| !t.trim().is_empty())
 }
 
 /// Rewrites the metrics file with `rows` (atomically: it is small).

@@ -61,7 +61,16 @@ fn flag_mistakes() {
         fails(&["fit", "--optimizer", "adam", "--momentum", "0.9"]).contains("--momentum is for")
     );
     assert!(fails(&["fit", "--optimizer", "lbfgs"]).contains("lbfgs"));
-    assert!(fails(&["fit", "--frobnicate"]).contains("--frobnicate"));
+    // A usage mistake points at the help that lists the subcommand's flags.
+    let line = fails(&["fit", "--frobnicate"]);
+    assert!(
+        line.contains("--frobnicate") && line.ends_with("(see `firelight fit --help`)"),
+        "{line}"
+    );
+    let line = fails(&["eval", "--split", "train"]);
+    assert!(line.ends_with("(see `firelight eval --help`)"), "{line}");
+    let line = fails(&["frobnicate"]);
+    assert!(line.ends_with("(see `firelight --help`)"), "{line}");
     assert!(fails(&["data", "--show", "4"]).contains("--out"));
     assert!(fails(&["eval"]).contains("--run"));
     #[cfg(not(feature = "gpu"))]
@@ -72,12 +81,87 @@ fn flag_mistakes() {
 }
 
 #[test]
+fn bare_firelight_is_a_usage_error() {
+    // Help on stderr, status 2 as for any usage mistake, so a script that forgot the
+    // subcommand does not carry on as if it had succeeded.
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Usage: firelight <COMMAND>") && err.contains("fit"),
+        "{err}"
+    );
+    // Asking for help is not a mistake.
+    let o = run(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("Usage: firelight <COMMAND>"));
+}
+
+#[test]
+fn fit_help_gives_each_optimizers_default_lr() {
+    let help = ok(&["fit", "--help"]);
+    assert!(
+        help.contains("adam and adamw: lr 0.001 (PyTorch's default)"),
+        "{help}"
+    );
+    assert!(help.contains("SGD lr 0.1 momentum 0.9"), "{help}");
+}
+
+#[test]
+fn data_checks_its_arguments_before_printing_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = idx_dir(tmp.path(), 10_010, 10);
+    let args = |start: &str, out: &std::path::Path| -> std::process::Output {
+        run(&[
+            "data",
+            "--data",
+            s(&data),
+            "--show",
+            "3",
+            "--start",
+            start,
+            "--out",
+            s(out),
+        ])
+    };
+    let o = args("10", &tmp.path().join("g.png"));
+    let line = one_line_error(&o);
+    assert!(
+        line.contains("--start 10 is past the last training image (9)"),
+        "{line}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "no summary before the error: {}",
+        stdout(&o)
+    );
+    assert!(!tmp.path().join("g.png").exists());
+    let o = args("0", &tmp.path().join("no/such/folder/g.png"));
+    let line = one_line_error(&o);
+    assert!(
+        line.contains("cannot write") && line.contains("g.png"),
+        "{line}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "no summary before the error: {}",
+        stdout(&o)
+    );
+}
+
+#[test]
 fn run_and_checkpoint_mistakes() {
     let tmp = tempfile::tempdir().unwrap();
     let data = idx_dir(tmp.path(), 10_010, 10);
     let run = tmp.path().join("run");
     fit_logistic(&data, &run, "1", "64", &[]);
     let ckpt = run.join("model.safetensors");
+    let line = fails(&["fit", "--resume", s(&run)]);
+    assert!(
+        line.contains("already has the 1 epoch it was set to train; pass --epochs 2 or more"),
+        "{line}"
+    );
 
     let line = fails(&[
         "eval",
@@ -90,6 +174,34 @@ fn run_and_checkpoint_mistakes() {
     ]);
     assert!(
         line.contains("does not fit model cnn") && line.contains("it is a logistic checkpoint"),
+        "{line}"
+    );
+    let mlp_run = tmp.path().join("mlp");
+    ok(&[
+        "fit",
+        "--model",
+        "mlp",
+        "--epochs",
+        "1",
+        "--limit",
+        "64",
+        "--data",
+        s(&data),
+        "--out",
+        s(&mlp_run),
+        "--json",
+    ]);
+    let line = fails(&[
+        "eval",
+        "--checkpoint",
+        s(&mlp_run.join("model.safetensors")),
+        "--model",
+        "cnn",
+        "--data",
+        s(&data),
+    ]);
+    assert!(
+        line.contains("it is an mlp checkpoint (use --model mlp)"),
         "{line}"
     );
 
@@ -108,6 +220,26 @@ fn run_and_checkpoint_mistakes() {
     );
     assert!(fails(&["eval", "--run", s(&tmp.path().join("norun"))]).contains("does not exist"));
     assert!(fails(&["eval", "--run", s(&data)]).contains("not a run folder"));
+    // A file where a run folder belongs is called what it is, not missing.
+    for cmd in ["eval", "predict"] {
+        let mut args = vec![cmd, "--run", s(&ckpt)];
+        if cmd == "predict" {
+            args.push("digit.png");
+        }
+        let line = fails(&args);
+        assert!(
+            line.contains(&format!("{} is a file, not a run folder", s(&ckpt)))
+                && line.contains("--checkpoint"),
+            "{line}"
+        );
+    }
+    let line = fails(&["fit", "--resume", s(&ckpt)]);
+    assert!(line.contains("is a file, not a run folder"), "{line}");
+    let line = fails(&["eval", "--checkpoint", s(&run)]);
+    assert!(
+        line.contains("is a folder; a run folder goes to --run"),
+        "{line}"
+    );
     assert!(fails(&["fit", "--resume", s(&data)]).contains("not a run folder"));
 
     // Unreadable images: missing, not an image, a broken PNG, a blank page.

@@ -221,17 +221,16 @@ fn a_run_killed_before_its_first_epoch_ended_can_be_resumed() {
     ] {
         std::fs::remove_file(run.join(f)).unwrap();
     }
-    // `--out` refuses the folder (it holds a run's config) and points to `--resume`.
-    let line = fails(&[
-        "fit",
-        "--model",
-        "logistic",
-        "--data",
-        s(&data),
-        "--out",
-        s(&run),
-    ]);
-    assert!(line.contains("--resume"), "{line}");
+    // `--out` takes the folder for a new run (nothing of the old one is lost: no epoch of
+    // it finished), with the new settings; shown on a copy.
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::copy(run.join("config.json"), copy.join("config.json")).unwrap();
+    let out = fit_logistic(&data, &copy, "1", "32", &["--seed", "5"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let config = std::fs::read_to_string(copy.join("config.json")).unwrap();
+    assert!(config.contains("\"seed\": 5"), "{config}");
+    // `--resume` starts it from the first epoch with its own settings.
     let out = ok(&["fit", "--resume", s(&run)]);
     assert!(
         out.contains("no epoch had finished: starting from the first"),

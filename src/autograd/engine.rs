@@ -34,6 +34,7 @@ fn topological_order(root: &Arc<Node>) -> Vec<Arc<Node>> {
 
 /// Adds `g` into a leaf's `.grad`. A stored gradient never aliases another tensor and never
 /// carries a graph.
+#[track_caller]
 pub(crate) fn accumulate_leaf(leaf: &Tensor, g: Tensor) {
     assert_eq!(
         leaf.shape(),
@@ -49,6 +50,18 @@ pub(crate) fn accumulate_leaf(leaf: &Tensor, g: Tensor) {
     }
 }
 
+/// The panic for a second backward through a freed graph (a function, not a closure, so
+/// that it reports the caller's `backward()` line).
+#[cold]
+#[track_caller]
+fn freed(name: &str) -> ! {
+    panic!(
+        "backward: trying to backward through the graph a second time ({name} was \
+         already freed); use backward_with(.., retain_graph = true) the first time"
+    )
+}
+
+#[track_caller]
 pub(crate) fn run_backward(root: &Tensor, grad: Tensor, retain_graph: bool) {
     let _guard = no_grad();
     let Some(root_node) = root.grad_fn_node().cloned() else {
@@ -67,19 +80,15 @@ pub(crate) fn run_backward(root: &Tensor, grad: Tensor, retain_graph: bool) {
         let needs: Vec<bool> = node.next.iter().map(Option::is_some).collect();
         let in_grads = {
             let mut slot = node.rule.lock().unwrap();
-            let freed = || -> ! {
-                panic!(
-                    "backward: trying to backward through the graph a second time ({} was \
-                     already freed); use backward_with(.., retain_graph = true) the first time",
-                    node.name
-                )
-            };
             if retain_graph {
-                slot.as_ref()
-                    .unwrap_or_else(|| freed())
-                    .backward(&g, &needs)
+                match slot.as_ref() {
+                    Some(rule) => rule.backward(&g, &needs),
+                    None => freed(node.name),
+                }
             } else {
-                let rule = slot.take().unwrap_or_else(|| freed());
+                let Some(rule) = slot.take() else {
+                    freed(node.name)
+                };
                 drop(slot);
                 rule.backward(&g, &needs)
             }

@@ -64,7 +64,7 @@ pub fn gradcheck(
     let mut rng = Generator::new(0x5eed);
     let w: Vec<f64> = (0..out.numel()).map(|_| rng.uniform_f64() + 0.5).collect();
     let weights = Tensor::from_vec(w, out.shape());
-    let objective = |o: &Tensor| (o.to_dtype(DType::F64) * &weights).sum();
+    let objective = |o: &Tensor| (o.to_dtype(DType::F64) * &weights).sum(..);
     objective(&out).backward();
 
     for (i, x) in inputs.iter().enumerate() {

@@ -93,6 +93,15 @@ pub(crate) struct Conv2dGeom {
     pub ow: usize,
 }
 
+/// What an average pooling divides each window's sum by, as PyTorch's arguments: a fixed
+/// `divisor_override` when given, else the window's size counting the padding
+/// (`count_include_pad`) or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AvgDivisor {
+    pub count_include_pad: bool,
+    pub divisor_override: Option<usize>,
+}
+
 /// The sizes of one 2-D pooling over `planes` images of `[h, w]` into `[oh, ow]` (window,
 /// stride, padding and dilation are unused by adaptive pooling).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -4,7 +4,9 @@
 use super::cpu::{self, CpuStorage};
 #[cfg(feature = "gpu")]
 use super::gpu::{self, GpuStorage};
-use super::ops::{BinaryOp, ClassLoss, CmpOp, Conv2dGeom, Pool2dGeom, ReduceOp, UnaryOp};
+use super::ops::{
+    AvgDivisor, BinaryOp, ClassLoss, CmpOp, Conv2dGeom, Pool2dGeom, ReduceOp, UnaryOp,
+};
 use crate::layout::Layout;
 use crate::{DType, Device};
 
@@ -17,33 +19,38 @@ pub(crate) enum Storage {
 
 /// The panic for an op given storages on two devices, in PyTorch's words.
 #[cold]
+#[track_caller]
 fn mixed(op: &str, a: &Storage, b: &Storage) -> ! {
     crate::tensor::device_mismatch(op, a.device(), b.device())
 }
 
 /// Borrows an optional operand as the CPU's, or panics naming the op.
+#[track_caller]
 fn cpu_opt<'a>(
     op: &str,
     x: &Storage,
     w: Option<(&'a Storage, &'a Layout)>,
 ) -> Option<(&'a CpuStorage, &'a Layout)> {
-    w.map(|(w, wl)| match w {
-        Storage::Cpu(w) => (w, wl),
+    match w {
+        None => None,
+        Some((Storage::Cpu(w), wl)) => Some((w, wl)),
         #[allow(unreachable_patterns)]
-        other => mixed(op, x, other),
-    })
+        Some((other, _)) => mixed(op, x, other),
+    }
 }
 
 #[cfg(feature = "gpu")]
+#[track_caller]
 fn gpu_opt<'a>(
     op: &str,
     x: &Storage,
     w: Option<(&'a Storage, &'a Layout)>,
 ) -> Option<(&'a GpuStorage, &'a Layout)> {
-    w.map(|(w, wl)| match w {
-        Storage::Gpu(w) => (w, wl),
-        other => mixed(op, x, other),
-    })
+    match w {
+        None => None,
+        Some((Storage::Gpu(w), wl)) => Some((w, wl)),
+        Some((other, _)) => mixed(op, x, other),
+    }
 }
 
 impl Storage {
@@ -85,6 +92,7 @@ impl Storage {
     }
 
     /// A contiguous copy of the elements `l` selects, on `device`.
+    #[track_caller]
     pub fn to_device(&self, l: &Layout, device: Device) -> Storage {
         match (self, device) {
             (Storage::Cpu(s), Device::Cpu) => Storage::Cpu(s.copy_strided(l)),
@@ -107,6 +115,7 @@ impl Storage {
         }
     }
 
+    #[track_caller]
     pub fn full(n: usize, value: f64, dtype: DType, device: Device) -> Storage {
         match device {
             Device::Cpu => Storage::Cpu(CpuStorage::full(n, value, dtype)),
@@ -118,6 +127,7 @@ impl Storage {
     }
 
     /// `n` uniform values in `[0, 1)` of a float `dtype`, drawn from the global generator.
+    #[track_caller]
     pub fn rand(n: usize, dtype: DType, device: Device) -> Storage {
         match device {
             Device::Cpu => Storage::Cpu(CpuStorage::rand(n, dtype)),
@@ -128,6 +138,7 @@ impl Storage {
         }
     }
 
+    #[track_caller]
     pub fn unary(&self, l: &Layout, op: UnaryOp) -> Storage {
         match self {
             Storage::Cpu(s) => Storage::Cpu(s.unary(l, op)),
@@ -137,6 +148,7 @@ impl Storage {
     }
 
     /// `l` and `rl` already have the output's (broadcast) shape.
+    #[track_caller]
     pub fn binary(&self, l: &Layout, rhs: &Storage, rl: &Layout, op: BinaryOp) -> Storage {
         match (self, rhs) {
             (Storage::Cpu(a), Storage::Cpu(b)) => Storage::Cpu(a.binary(l, b, rl, op)),
@@ -147,6 +159,7 @@ impl Storage {
         }
     }
 
+    #[track_caller]
     pub fn cmp(&self, l: &Layout, rhs: &Storage, rl: &Layout, op: CmpOp) -> Storage {
         match (self, rhs) {
             (Storage::Cpu(a), Storage::Cpu(b)) => Storage::Cpu(a.cmp(l, b, rl, op)),
@@ -157,6 +170,7 @@ impl Storage {
         }
     }
 
+    #[track_caller]
     pub fn where_cond(
         cond: &Storage,
         cl: &Layout,
@@ -180,6 +194,7 @@ impl Storage {
         }
     }
 
+    #[track_caller]
     pub fn to_dtype(&self, l: &Layout, dtype: DType) -> Storage {
         match self {
             Storage::Cpu(s) => Storage::Cpu(s.to_dtype(l, dtype)),
@@ -189,6 +204,7 @@ impl Storage {
     }
 
     /// A contiguous copy of the elements `l` selects.
+    #[track_caller]
     pub fn copy_strided(&self, l: &Layout) -> Storage {
         match self {
             Storage::Cpu(s) => Storage::Cpu(s.copy_strided(l)),
@@ -198,6 +214,7 @@ impl Storage {
     }
 
     /// Writes `src` (laid out by `sl`, same shape as `dl`) into the elements `dl` selects.
+    #[track_caller]
     pub fn assign(&mut self, dl: &Layout, src: &Storage, sl: &Layout) {
         match (self, src) {
             (Storage::Cpu(d), Storage::Cpu(s)) => d.assign(dl, s, sl),
@@ -209,6 +226,7 @@ impl Storage {
     }
 
     /// Applies `op` in place over `dl` with `rhs` (same shape as `dl`).
+    #[track_caller]
     pub fn binary_inplace(&mut self, dl: &Layout, rhs: &Storage, rl: &Layout, op: BinaryOp) {
         match (self, rhs) {
             (Storage::Cpu(d), Storage::Cpu(s)) => d.binary_inplace(dl, s, rl, op),
@@ -220,6 +238,7 @@ impl Storage {
     }
 
     /// Reduces over `dims` (sorted, unique); the result keeps the other dims in order.
+    #[track_caller]
     pub fn reduce(&self, l: &Layout, dims: &[usize], op: ReduceOp) -> Storage {
         match self {
             Storage::Cpu(s) => Storage::Cpu(s.reduce(l, dims, op)),
@@ -230,6 +249,7 @@ impl Storage {
 
     /// Batched matrix product of `[b, m, k]` by `[b, k, n]` layouts into a contiguous
     /// `[b, m, n]`.
+    #[track_caller]
     pub fn bmm(&self, l: &Layout, rhs: &Storage, rl: &Layout) -> Storage {
         match (self, rhs) {
             (Storage::Cpu(a), Storage::Cpu(b)) => Storage::Cpu(a.bmm(l, b, rl)),
@@ -241,6 +261,7 @@ impl Storage {
     }
 
     /// `out[i][j][k] = self[i][index[i][j][k]][k]` over a `[outer, dim, inner]` view.
+    #[track_caller]
     pub fn gather(&self, l: &Layout, dim: usize, index: &Storage, il: &Layout) -> Storage {
         match (self, index) {
             (Storage::Cpu(a), Storage::Cpu(i)) => Storage::Cpu(a.gather(l, dim, i, il)),
@@ -252,6 +273,7 @@ impl Storage {
     }
 
     /// Adds `src` into a zero tensor of `shape` at `index` along `dim` (gather's adjoint).
+    #[track_caller]
     pub fn scatter_add(
         shape: &[usize],
         dim: usize,
@@ -273,6 +295,7 @@ impl Storage {
         }
     }
 
+    #[track_caller]
     pub fn index_select(&self, l: &Layout, dim: usize, index: &Storage, il: &Layout) -> Storage {
         match (self, index) {
             (Storage::Cpu(a), Storage::Cpu(i)) => Storage::Cpu(a.index_select(l, dim, i, il)),
@@ -284,6 +307,7 @@ impl Storage {
     }
 
     /// Adds slices of `src` into a zero tensor of `shape` at `index` along `dim`.
+    #[track_caller]
     pub fn index_add(
         shape: &[usize],
         dim: usize,
@@ -306,6 +330,7 @@ impl Storage {
     }
 
     /// Per-sample losses and per-sample target weights (0 where ignored), `[n * inner]`.
+    #[track_caller]
     pub fn class_loss(
         &self,
         l: &Layout,
@@ -333,6 +358,7 @@ impl Storage {
 
     /// The input gradient of [`Storage::class_loss`] given each per-sample loss's gradient.
     #[allow(clippy::too_many_arguments)]
+    #[track_caller]
     pub fn class_loss_backward(
         &self,
         l: &Layout,
@@ -366,6 +392,7 @@ impl Storage {
     /// `[n, o, oh, ow]` from input, weight and optional bias (`[o]`); with
     /// `keep_unfolded`, also the unfolded input for
     /// [`conv2d_weight_grad_unfolded`](Self::conv2d_weight_grad_unfolded).
+    #[track_caller]
     pub fn conv2d(
         &self,
         l: &Layout,
@@ -403,6 +430,7 @@ impl Storage {
 
     /// The weight gradient from the output gradient (`self`) and the unfolded input kept
     /// by [`conv2d`](Self::conv2d).
+    #[track_caller]
     pub fn conv2d_weight_grad_unfolded(
         &self,
         l: &Layout,
@@ -423,6 +451,7 @@ impl Storage {
     }
 
     /// The input gradient `[n, c, h, w]` from the output gradient (`self`) and the weight.
+    #[track_caller]
     pub fn conv2d_input_grad(
         &self,
         l: &Layout,
@@ -445,6 +474,7 @@ impl Storage {
 
     /// The weight gradient `[o, c/groups, kh, kw]` from the output gradient (`self`) and
     /// the input.
+    #[track_caller]
     pub fn conv2d_weight_grad(
         &self,
         l: &Layout,
@@ -474,33 +504,26 @@ impl Storage {
         }
     }
 
-    pub fn avg_pool2d(&self, l: &Layout, g: &Pool2dGeom, count_include_pad: bool) -> Storage {
+    #[track_caller]
+    pub fn avg_pool2d(&self, l: &Layout, g: &Pool2dGeom, d: AvgDivisor) -> Storage {
         match self {
-            Storage::Cpu(x) => Storage::Cpu(cpu::pool::avg_pool2d(x, l, g, count_include_pad)),
+            Storage::Cpu(x) => Storage::Cpu(cpu::pool::avg_pool2d(x, l, g, d)),
             #[cfg(feature = "gpu")]
-            Storage::Gpu(x) => Storage::Gpu(gpu::pool::avg_pool2d(x, l, g, count_include_pad)),
+            Storage::Gpu(x) => Storage::Gpu(gpu::pool::avg_pool2d(x, l, g, d)),
         }
     }
 
     /// The input gradient of `avg_pool2d` from the output gradient (`self`).
-    pub fn avg_pool2d_backward(
-        &self,
-        l: &Layout,
-        g: &Pool2dGeom,
-        count_include_pad: bool,
-    ) -> Storage {
+    pub fn avg_pool2d_backward(&self, l: &Layout, g: &Pool2dGeom, d: AvgDivisor) -> Storage {
         match self {
-            Storage::Cpu(gy) => {
-                Storage::Cpu(cpu::pool::avg_pool2d_backward(gy, l, g, count_include_pad))
-            }
+            Storage::Cpu(gy) => Storage::Cpu(cpu::pool::avg_pool2d_backward(gy, l, g, d)),
             #[cfg(feature = "gpu")]
-            Storage::Gpu(gy) => {
-                Storage::Gpu(gpu::pool::avg_pool2d_backward(gy, l, g, count_include_pad))
-            }
+            Storage::Gpu(gy) => Storage::Gpu(gpu::pool::avg_pool2d_backward(gy, l, g, d)),
         }
     }
 
     /// The maxima and their flat `h*w` indices within each plane (as PyTorch's).
+    #[track_caller]
     pub fn max_pool2d(&self, l: &Layout, g: &Pool2dGeom) -> (Storage, Storage) {
         match self {
             Storage::Cpu(x) => {
@@ -516,6 +539,7 @@ impl Storage {
     }
 
     /// The input gradient of `max_pool2d` from the output gradient (`self`) and indices.
+    #[track_caller]
     pub fn max_pool2d_backward(
         &self,
         l: &Layout,
@@ -536,6 +560,7 @@ impl Storage {
         }
     }
 
+    #[track_caller]
     pub fn adaptive_avg_pool2d(&self, l: &Layout, g: &Pool2dGeom) -> Storage {
         match self {
             Storage::Cpu(x) => Storage::Cpu(cpu::pool::adaptive_avg_pool2d(x, l, g)),

@@ -60,6 +60,7 @@ impl<D: Dataset + ?Sized> Dataset for Arc<D> {
     fn len(&self) -> usize {
         (**self).len()
     }
+    #[track_caller]
     fn get(&self, index: usize) -> D::Item {
         (**self).get(index)
     }
@@ -77,7 +78,7 @@ impl<D: Dataset + ?Sized> Dataset for Arc<D> {
 /// ```
 /// use firelight::{Tensor, data::{Dataset, Subset, TensorDataset}};
 /// use std::sync::Arc;
-/// let ds = Arc::new(TensorDataset::new(Tensor::arange(10)));
+/// let ds = Arc::new(TensorDataset::from(Tensor::arange(10)));
 /// let odd = Subset::new(ds, vec![1, 3, 5]);
 /// assert_eq!(odd.len(), 3);
 /// assert_eq!(odd.get(2).item::<i64>(), 5);
@@ -93,6 +94,7 @@ impl<D: Dataset> Subset<D> {
     ///
     /// # Panics
     /// If an index is not below `dataset.len()`, naming it.
+    #[track_caller]
     pub fn new(dataset: Arc<D>, indices: Vec<usize>) -> Subset<D> {
         let n = dataset.len();
         if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
@@ -111,6 +113,7 @@ impl<D: Dataset> Subset<D> {
         &self.indices
     }
 
+    #[track_caller]
     fn source(&self, i: usize) -> usize {
         match self.indices.get(i) {
             Some(&j) => j,
@@ -127,6 +130,7 @@ impl<D: Dataset> Dataset for Subset<D> {
     fn len(&self) -> usize {
         self.indices.len()
     }
+    #[track_caller]
     fn get(&self, index: usize) -> D::Item {
         self.dataset.get(self.source(index))
     }
@@ -144,8 +148,8 @@ impl<D: Dataset> Dataset for Subset<D> {
 ///
 /// ```
 /// use firelight::{Tensor, data::{ConcatDataset, Dataset, TensorDataset}};
-/// let a = TensorDataset::new(Tensor::arange(3));
-/// let b = TensorDataset::new(Tensor::arange_step(10, 12, 1));
+/// let a = TensorDataset::from(Tensor::arange(3));
+/// let b = TensorDataset::from(Tensor::arange_step(10, 12, 1));
 /// let both = ConcatDataset::new(vec![a, b]);
 /// assert_eq!(both.len(), 5);
 /// assert_eq!(both.get(3).item::<i64>(), 10);
@@ -162,6 +166,7 @@ impl<D: Dataset> ConcatDataset<D> {
     ///
     /// # Panics
     /// If `datasets` is empty.
+    #[track_caller]
     pub fn new(datasets: Vec<D>) -> ConcatDataset<D> {
         assert!(
             !datasets.is_empty(),
@@ -188,6 +193,7 @@ impl<D: Dataset> Dataset for ConcatDataset<D> {
     fn len(&self) -> usize {
         *self.ends.last().expect("at least one dataset")
     }
+    #[track_caller]
     fn get(&self, index: usize) -> D::Item {
         let n = self.len();
         assert!(
@@ -210,7 +216,7 @@ mod tests {
     fn concat_skips_empty_parts() {
         let part = |v: Vec<i64>| {
             let n = v.len();
-            TensorDataset::new(Tensor::from_vec(v, &[n]))
+            TensorDataset::from(Tensor::from_vec(v, &[n]))
         };
         let ds = ConcatDataset::new(vec![
             part(vec![]),
@@ -225,19 +231,19 @@ mod tests {
     #[test]
     #[should_panic(expected = "ConcatDataset: index 3 is out of range for 3 samples")]
     fn concat_out_of_range() {
-        let ds = ConcatDataset::new(vec![TensorDataset::new(Tensor::arange(3))]);
+        let ds = ConcatDataset::new(vec![TensorDataset::from(Tensor::arange(3))]);
         ds.get(3);
     }
 
     #[test]
     #[should_panic(expected = "Subset: index 9 is out of range for a dataset of 3 samples")]
     fn subset_rejects_bad_indices() {
-        Subset::new(Arc::new(TensorDataset::new(Tensor::arange(3))), vec![0, 9]);
+        Subset::new(Arc::new(TensorDataset::from(Tensor::arange(3))), vec![0, 9]);
     }
 
     #[test]
     #[should_panic(expected = "Subset: index 2 is out of range for 2 samples")]
     fn subset_get_out_of_range() {
-        Subset::new(Arc::new(TensorDataset::new(Tensor::arange(3))), vec![0, 1]).get(2);
+        Subset::new(Arc::new(TensorDataset::from(Tensor::arange(3))), vec![0, 1]).get(2);
     }
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 ///
 /// ```
 /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-/// let ds = TensorDataset::new((Tensor::zeros(&[10, 3]), Tensor::arange(10)));
+/// let ds = TensorDataset::new(Tensor::zeros(&[10, 3]), Tensor::arange(10));
 /// let dl = DataLoader::new(ds).batch_size(4).shuffle(true).seed(0);
 /// assert_eq!(dl.len(), 3); // ceil(10 / 4)
 /// let mut seen: Vec<i64> = Vec::new();
@@ -45,7 +45,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let dl = DataLoader::new(TensorDataset::new(Tensor::arange(3)));
+    /// let dl = DataLoader::new(TensorDataset::from(Tensor::arange(3)));
     /// assert_eq!(dl.len(), 3); // batch_size 1 by default
     /// ```
     pub fn new<D>(dataset: D) -> DataLoader<B>
@@ -63,7 +63,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let ds = TensorDataset::new((Tensor::zeros(&[5, 2]), Tensor::arange(5)));
+    /// let ds = TensorDataset::new(Tensor::zeros(&[5, 2]), Tensor::arange(5));
     /// // Keep only the labels, as a Vec.
     /// let dl = DataLoader::with_collate(ds, |samples: Vec<(Tensor, Tensor)>| {
     ///     samples.iter().map(|(_, y)| y.item::<i64>()).collect::<Vec<i64>>()
@@ -100,12 +100,13 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let dl = DataLoader::new(TensorDataset::new(Tensor::arange(130))).batch_size(64);
+    /// let dl = DataLoader::new(TensorDataset::from(Tensor::arange(130))).batch_size(64);
     /// assert_eq!(dl.len(), 3);
     /// ```
     ///
     /// # Panics
     /// If `batch_size` is 0.
+    #[track_caller]
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         assert!(
             batch_size > 0,
@@ -119,6 +120,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// # Panics
     /// If a sampler was given: the sampler decides the order, as in PyTorch.
+    #[track_caller]
     pub fn shuffle(mut self, shuffle: bool) -> Self {
         assert!(
             !(shuffle && self.sampler.is_some()),
@@ -132,7 +134,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let dl = DataLoader::new(TensorDataset::new(Tensor::arange(130))).batch_size(64);
+    /// let dl = DataLoader::new(TensorDataset::from(Tensor::arange(130))).batch_size(64);
     /// assert_eq!(dl.drop_last(true).len(), 2);
     /// ```
     pub fn drop_last(mut self, drop_last: bool) -> Self {
@@ -151,7 +153,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset, WeightedRandomSampler}};
-    /// let ds = TensorDataset::new(Tensor::arange(4));
+    /// let ds = TensorDataset::from(Tensor::arange(4));
     /// let only_last = WeightedRandomSampler::new(vec![0.0, 0.0, 0.0, 1.0], 6);
     /// let dl = DataLoader::new(ds).batch_size(3).sampler(only_last);
     /// for b in &dl {
@@ -162,6 +164,7 @@ impl<B: Send + 'static> DataLoader<B> {
     /// # Panics
     /// If `shuffle(true)` was set, or the sampler draws from more samples than the dataset
     /// has (naming both).
+    #[track_caller]
     pub fn sampler(mut self, sampler: impl Sampler + 'static) -> Self {
         assert!(
             !self.shuffle,
@@ -183,7 +186,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let ds = TensorDataset::new(Tensor::arange(10));
+    /// let ds = TensorDataset::from(Tensor::arange(10));
     /// let dl = DataLoader::new(ds).batch_size(3).num_workers(2);
     /// let firsts: Vec<i64> = dl.iter().map(|b| b.to_vec::<i64>()[0]).collect();
     /// assert_eq!(firsts, vec![0, 3, 6, 9]);
@@ -197,6 +200,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// # Panics
     /// If `n` is 0.
+    #[track_caller]
     pub fn prefetch_factor(mut self, n: usize) -> Self {
         assert!(
             n > 0,
@@ -212,7 +216,7 @@ impl<B: Send + 'static> DataLoader<B> {
     ///
     /// ```
     /// use firelight::{Tensor, data::{DataLoader, TensorDataset}};
-    /// let ds = TensorDataset::new((Tensor::zeros(&[8, 784]), Tensor::arange(8)));
+    /// let ds = TensorDataset::new(Tensor::zeros(&[8, 784]), Tensor::arange(8));
     /// let dl = DataLoader::new(ds)
     ///     .batch_size(4)
     ///     .map(|(x, y): (Tensor, Tensor)| (x.view(&[-1, 1, 28, 28]), y));
@@ -282,6 +286,7 @@ impl<B: Send + 'static> DataLoader<B> {
     /// # Panics
     /// If the sampler yields an index out of the dataset's range, naming both; the
     /// dataset's and collate's panics surface when their batch is reached.
+    #[track_caller]
     pub fn iter(&self) -> Iter<B> {
         let batches = self.batch_sampler().batches(&mut self.epoch_generator());
         if let Some(&bad) = batches.iter().flatten().find(|&&i| i >= self.dataset_len) {
@@ -311,6 +316,7 @@ impl<B: Send + 'static> DataLoader<B> {
 impl<B: Send + 'static> IntoIterator for &DataLoader<B> {
     type Item = B;
     type IntoIter = Iter<B>;
+    #[track_caller]
     fn into_iter(self) -> Iter<B> {
         self.iter()
     }
@@ -362,7 +368,7 @@ mod tests {
     }
 
     fn loader(n: i64) -> DataLoader<Tensor> {
-        DataLoader::new(TensorDataset::new(Tensor::arange(n)))
+        DataLoader::new(TensorDataset::from(Tensor::arange(n)))
     }
 
     #[test]
@@ -395,7 +401,7 @@ mod tests {
     fn workers_keep_order_and_contents() {
         let x = Tensor::randn(&[103, 5]);
         let make = || {
-            DataLoader::new(TensorDataset::new(x.clone()))
+            DataLoader::new(TensorDataset::from(x.clone()))
                 .batch_size(8)
                 .shuffle(true)
                 .seed(1)
@@ -425,7 +431,7 @@ mod tests {
     #[should_panic(expected = "TensorDataset: index 5 is out of range for 5 samples")]
     fn worker_panics_reach_the_loop() {
         let dl =
-            DataLoader::with_collate(TensorDataset::new(Tensor::arange(5)), |v: Vec<Tensor>| {
+            DataLoader::with_collate(TensorDataset::from(Tensor::arange(5)), |v: Vec<Tensor>| {
                 v.len()
             });
         // Past the loader's own index check, so the panic happens inside a worker.

@@ -6,7 +6,7 @@
 //! use firelight::{Tensor, data::{DataLoader, TensorDataset}};
 //! let x = Tensor::randn(&[100, 784]);
 //! let y = Tensor::randint(0, 10, &[100]);
-//! let train_dl = DataLoader::new(TensorDataset::new((x, y))).batch_size(64).shuffle(true);
+//! let train_dl = DataLoader::new(TensorDataset::new(x, y)).batch_size(64).shuffle(true);
 //! assert_eq!(train_dl.len(), 2);
 //! for epoch in 0..2 {
 //!     for (xb, yb) in &train_dl {

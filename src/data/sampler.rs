@@ -134,6 +134,7 @@ impl RandomSampler {
     ///
     /// # Panics
     /// If `num_samples` is 0, as PyTorch refuses it.
+    #[track_caller]
     pub fn num_samples(mut self, num_samples: usize) -> RandomSampler {
         assert!(
             num_samples > 0,
@@ -191,6 +192,7 @@ impl WeightedRandomSampler {
     ///
     /// # Panics
     /// If a weight is negative or not finite, all weights are zero, or `num_samples` is 0.
+    #[track_caller]
     pub fn new(weights: Vec<f64>, num_samples: usize) -> WeightedRandomSampler {
         if let Some((i, w)) = weights
             .iter()
@@ -219,6 +221,7 @@ impl WeightedRandomSampler {
     ///
     /// # Panics
     /// Without replacement, if `num_samples` exceeds the number of non-zero weights.
+    #[track_caller]
     pub fn replacement(mut self, replacement: bool) -> WeightedRandomSampler {
         let nonzero = self.weights.iter().filter(|&&w| w > 0.0).count();
         assert!(
@@ -359,6 +362,7 @@ impl BatchSampler {
     ///
     /// # Panics
     /// If `batch_size` is 0.
+    #[track_caller]
     pub fn new(sampler: impl Sampler + 'static, batch_size: usize, drop_last: bool) -> Self {
         Self::from_arc(Arc::new(sampler), batch_size, drop_last)
     }

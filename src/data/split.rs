@@ -51,6 +51,7 @@ impl Lengths {
     /// # Panics
     /// If counts do not add up to `n`, or fractions are outside `[0, 1]` or do not add up
     /// to 1.
+    #[track_caller]
     pub fn resolve(&self, n: usize) -> Vec<usize> {
         match self {
             Lengths::Counts(c) => {
@@ -87,15 +88,16 @@ impl Lengths {
 /// ```
 /// use firelight::{Tensor, data::{Dataset, TensorDataset, random_split}};
 /// firelight::manual_seed(0);
-/// let parts = random_split(TensorDataset::new(Tensor::arange(10)), [7, 3]);
+/// let parts = random_split(TensorDataset::from(Tensor::arange(10)), [7, 3]);
 /// assert_eq!((parts[0].len(), parts[1].len()), (7, 3));
 /// // floor(10 * f) = 5, 2, 2; the one left over goes to the first split.
-/// let parts = random_split(TensorDataset::new(Tensor::arange(10)), [0.5, 0.25, 0.25]);
+/// let parts = random_split(TensorDataset::from(Tensor::arange(10)), [0.5, 0.25, 0.25]);
 /// assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![6, 2, 2]);
 /// ```
 ///
 /// # Panics
 /// As [`Lengths::resolve`] when the sizes do not fit the dataset.
+#[track_caller]
 pub fn random_split<D: Dataset>(dataset: D, lengths: impl Into<Lengths>) -> Vec<Subset<D>> {
     let n = dataset.len();
     let counts = lengths.into().resolve(n);
@@ -107,7 +109,7 @@ pub fn random_split<D: Dataset>(dataset: D, lengths: impl Into<Lengths>) -> Vec<
 ///
 /// ```
 /// use firelight::{Generator, Tensor, data::{Subset, TensorDataset, random_split_with}};
-/// let ds = TensorDataset::new(Tensor::arange(6));
+/// let ds = TensorDataset::from(Tensor::arange(6));
 /// let a = random_split_with(ds.clone(), [3, 3], &mut Generator::new(5));
 /// let b = random_split_with(ds, [3, 3], &mut Generator::new(5));
 /// assert_eq!(a[0].indices(), b[0].indices());
@@ -115,6 +117,7 @@ pub fn random_split<D: Dataset>(dataset: D, lengths: impl Into<Lengths>) -> Vec<
 ///
 /// # Panics
 /// As [`Lengths::resolve`] when the sizes do not fit the dataset.
+#[track_caller]
 pub fn random_split_with<D: Dataset>(
     dataset: D,
     lengths: impl Into<Lengths>,
@@ -147,7 +150,7 @@ mod tests {
     #[test]
     fn splits_are_disjoint_and_cover() {
         let parts = random_split_with(
-            TensorDataset::new(Tensor::arange(10)),
+            TensorDataset::from(Tensor::arange(10)),
             vec![0.3, 0.3, 0.4],
             &mut Generator::new(2),
         );
@@ -168,12 +171,12 @@ mod tests {
     #[test]
     #[should_panic(expected = "lengths [5, 4] add up to 9, not the dataset's length 10")]
     fn counts_must_add_up() {
-        random_split(TensorDataset::new(Tensor::arange(10)), [5, 4]);
+        random_split(TensorDataset::from(Tensor::arange(10)), [5, 4]);
     }
 
     #[test]
     #[should_panic(expected = "fractions [0.5, 0.6] must each be in [0, 1] and add up to 1")]
     fn fractions_must_add_up() {
-        random_split(TensorDataset::new(Tensor::arange(10)), [0.5, 0.6]);
+        random_split(TensorDataset::from(Tensor::arange(10)), [0.5, 0.6]);
     }
 }

@@ -43,11 +43,13 @@ impl Tensors for Tensor {
     }
 }
 
+#[track_caller]
 fn take<const N: usize>(tensors: Vec<Tensor>) -> [Tensor; N] {
     let n = tensors.len();
-    tensors
-        .try_into()
-        .unwrap_or_else(|_| panic!("Tensors: expected {N} tensors, got {n}"))
+    match tensors.try_into() {
+        Ok(t) => t,
+        Err(_) => panic!("Tensors: expected {N} tensors, got {n}"),
+    }
 }
 
 macro_rules! tuple_tensors {
@@ -71,8 +73,10 @@ tuple_tensors!(3: a, b, c);
 tuple_tensors!(4: a, b, c, d);
 
 /// Tensors sharing their first dim, sample `i` being row `i` of each, like
-/// `torch.utils.data.TensorDataset`. Samples and batches have the type of the group given
-/// to [`TensorDataset::new`]: a pair gives pairs.
+/// `torch.utils.data.TensorDataset`. [`TensorDataset::new(x, y)`](TensorDataset::new) takes
+/// the inputs and the labels, as PyTorch's `TensorDataset(x, y)`; any other group (one
+/// tensor, a tuple of up to four, a `Vec` of any number) goes through
+/// [`TensorDataset::from`]. Samples and batches have the group's type: a pair gives pairs.
 ///
 /// Batches are cut with one `index_select` per tensor (or, for consecutive indices, a view
 /// of the rows), never by stacking single rows.
@@ -81,7 +85,7 @@ tuple_tensors!(4: a, b, c, d);
 /// use firelight::{Tensor, data::{Dataset, TensorDataset}};
 /// let x = Tensor::arange(12).view(&[6, 2]);
 /// let y = Tensor::arange(6);
-/// let ds = TensorDataset::new((x, y));
+/// let ds = TensorDataset::new(x, y);
 /// assert_eq!(ds.len(), 6);
 /// let (xi, yi) = ds.get(4);
 /// assert_eq!((xi.to_vec::<i64>(), yi.item::<i64>()), (vec![8, 9], 4));
@@ -89,6 +93,14 @@ tuple_tensors!(4: a, b, c, d);
 /// assert_eq!(xb.shape(), &[2, 2]);
 /// let (xb, yb) = ds.get_batch(&[5, 0, 3]);
 /// assert_eq!(yb.to_vec::<i64>(), vec![5, 0, 3]);
+/// ```
+///
+/// The tensors are separate arguments, as in PyTorch; the older one-tuple form no longer
+/// compiles (where rustc's "remove the extra argument" once led to a one-tensor dataset):
+///
+/// ```compile_fail,E0061
+/// use firelight::{Tensor, data::TensorDataset};
+/// let ds = TensorDataset::new((Tensor::zeros(&[6, 2]), Tensor::arange(6)));
 /// ```
 pub struct TensorDataset<T = Vec<Tensor>> {
     tensors: Vec<Tensor>,
@@ -106,36 +118,71 @@ impl<T> Clone for TensorDataset<T> {
     }
 }
 
-impl<T: Tensors> TensorDataset<T> {
-    /// A dataset over `tensors` (handles: no data is copied).
+impl TensorDataset<(Tensor, Tensor)> {
+    /// A dataset of `(input, target)` pairs over `x` and `y` (handles: no data is copied),
+    /// like PyTorch's `TensorDataset(x, y)`.
+    ///
+    /// ```
+    /// use firelight::{Tensor, data::{Dataset, TensorDataset}};
+    /// let ds = TensorDataset::new(Tensor::zeros(&[5, 784]), Tensor::arange(5));
+    /// let (x, y) = ds.get(3);
+    /// assert_eq!((x.shape().to_vec(), y.item::<i64>()), (vec![784], 3));
+    /// ```
+    ///
+    /// # Panics
+    /// If a tensor is 0-dim, or their first dims differ (naming both lengths).
+    #[track_caller]
+    pub fn new(x: Tensor, y: Tensor) -> TensorDataset<(Tensor, Tensor)> {
+        TensorDataset::from((x, y))
+    }
+}
+
+impl<T: Tensors> From<T> for TensorDataset<T> {
+    /// A dataset over any group of tensors: one tensor, a tuple of up to four, or a `Vec`
+    /// of any number (handles: no data is copied), like PyTorch's `TensorDataset(*tensors)`.
+    ///
+    /// ```
+    /// use firelight::{Tensor, data::{Dataset, TensorDataset}};
+    /// let one = TensorDataset::from(Tensor::arange(4));
+    /// assert_eq!(one.get(2).item::<i64>(), 2);
+    /// let three = TensorDataset::from((Tensor::zeros(&[4, 2]), Tensor::arange(4), Tensor::ones(&[4])));
+    /// let (_, y, w) = three.get(1);
+    /// assert_eq!((y.item::<i64>(), w.item::<f32>()), (1, 1.0));
+    /// let many = TensorDataset::from(vec![Tensor::arange(4); 5]);
+    /// assert_eq!(many.get(0).len(), 5);
+    /// ```
     ///
     /// # Panics
     /// If there are no tensors, a tensor is 0-dim, or their first dims differ (the
     /// message lists every tensor's length).
-    pub fn new(tensors: T) -> TensorDataset<T> {
+    #[track_caller]
+    fn from(tensors: T) -> TensorDataset<T> {
         let tensors = tensors.into_tensors();
-        assert!(
-            !tensors.is_empty(),
-            "TensorDataset: expected at least one tensor"
-        );
+        if tensors.is_empty() {
+            panic!("TensorDataset: expected at least one tensor");
+        }
         for (i, t) in tensors.iter().enumerate() {
-            assert!(
-                t.dim() > 0,
-                "TensorDataset: tensor {i} is 0-dim; every tensor needs a first dim of samples"
-            );
+            if t.dim() == 0 {
+                panic!(
+                    "TensorDataset: tensor {i} is 0-dim; every tensor needs a first dim of samples"
+                );
+            }
         }
         let lens: Vec<usize> = tensors.iter().map(|t| t.shape()[0]).collect();
-        assert!(
-            lens.iter().all(|&n| n == lens[0]),
-            "TensorDataset: size mismatch between tensors: all must have the same first dim, got lengths {lens:?}"
-        );
+        if lens.iter().any(|&n| n != lens[0]) {
+            panic!(
+                "TensorDataset: size mismatch between tensors: all must have the same first dim, got lengths {lens:?}"
+            );
+        }
         TensorDataset {
             len: lens[0],
             tensors,
             _group: PhantomData,
         }
     }
+}
 
+impl<T: Tensors> TensorDataset<T> {
     /// The tensors, in order.
     pub fn tensors(&self) -> &[Tensor] {
         &self.tensors
@@ -146,7 +193,7 @@ impl<T: Tensors> TensorDataset<T> {
     ///
     /// ```
     /// use firelight::{Tensor, data::TensorDataset};
-    /// let ds = TensorDataset::new(Tensor::arange(5));
+    /// let ds = TensorDataset::from(Tensor::arange(5));
     /// assert_eq!(ds.slice(3..10).to_vec::<i64>(), vec![3, 4]);
     /// ```
     pub fn slice(&self, range: impl RangeBounds<usize>) -> T {
@@ -166,6 +213,7 @@ impl<T: Tensors> TensorDataset<T> {
         T::from_tensors(self.tensors.iter().map(|t| t.narrow(0, start, n)).collect())
     }
 
+    #[track_caller]
     fn check(&self, index: usize) {
         if index >= self.len {
             panic!(
@@ -187,6 +235,7 @@ impl<T: Tensors> Dataset for TensorDataset<T> {
     ///
     /// # Panics
     /// If `index >= len()`, naming both.
+    #[track_caller]
     fn get(&self, index: usize) -> T {
         self.check(index);
         T::from_tensors(
@@ -235,7 +284,7 @@ mod tests {
     use super::*;
 
     fn ds() -> TensorDataset<(Tensor, Tensor)> {
-        TensorDataset::new((Tensor::arange(20).view(&[10, 2]), Tensor::arange(10)))
+        TensorDataset::new(Tensor::arange(20).view(&[10, 2]), Tensor::arange(10))
     }
 
     #[test]
@@ -253,7 +302,7 @@ mod tests {
 
     #[test]
     fn any_number_of_tensors() {
-        let ds = TensorDataset::new(vec![
+        let ds = TensorDataset::from(vec![
             Tensor::zeros(&[4, 3]),
             Tensor::arange(4),
             Tensor::ones(&[4]),
@@ -274,7 +323,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "got lengths [10, 9]")]
     fn different_lengths_panic() {
-        TensorDataset::new((Tensor::zeros(&[10, 2]), Tensor::zeros(&[9])));
+        TensorDataset::new(Tensor::zeros(&[10, 2]), Tensor::zeros(&[9]));
     }
 
     #[test]

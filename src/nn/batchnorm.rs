@@ -1,5 +1,5 @@
 //! Batch normalisation over the channel dim, as `torch.nn.BatchNorm1d` / `BatchNorm2d`.
-use super::{Module, Parameter};
+use super::{Module, Parameter, Visit};
 use crate::{DType, Tensor, no_grad};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -37,6 +37,7 @@ impl BatchNorm {
         }
     }
 
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         let c = self.weight.numel();
         if !self.ranks.contains(&x.dim()) || x.shape()[1] != c {
@@ -60,8 +61,8 @@ impl BatchNorm {
                 self.name,
                 x.shape()
             );
-            let mean = x.mean_dim(dims.clone(), false);
-            let var = (x - bcast(&mean)).pow(2).mean_dim(dims, false);
+            let mean = x.mean(dims.clone());
+            let var = (x - bcast(&mean)).pow(2).mean(dims);
             {
                 let _g = no_grad();
                 let unbiased = &var * (count as f64 / (count - 1) as f64);
@@ -135,9 +136,13 @@ macro_rules! batchnorm_layer {
         }
 
         impl Module for $name {
+            #[track_caller]
             fn forward(&self, x: &Tensor) -> Tensor {
                 self.0.forward(x)
             }
+        }
+
+        impl Visit for $name {
             fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
                 self.0.params()
             }
@@ -161,7 +166,7 @@ batchnorm_layer!(
     /// use firelight::nn::{BatchNorm1d, Module};
     /// let bn = BatchNorm1d::new(3);
     /// let y = bn.forward(&firelight::Tensor::randn(&[16, 3]));
-    /// assert!(y.mean_dim(0, false).abs().max().item::<f32>() < 1e-5);
+    /// assert!(y.mean(0).abs().max(..).item::<f32>() < 1e-5);
     /// bn.eval();
     /// assert_eq!(bn.forward(&firelight::Tensor::zeros(&[2, 3])).shape(), &[2, 3]);
     /// ```

@@ -1,12 +1,13 @@
 //! Convolution and pooling layers over `nn::functional`.
 use super::functional::{self as F, AvgPool2dOptions, Conv2dOptions, IntoPair, MaxPool2dOptions};
-use super::{Module, Parameter, init};
+use super::layers::weight_and_bias;
+use super::{Module, Parameter, Visit, init};
 use crate::Tensor;
 
-/// A 2-D convolution, like `torch.nn.Conv2d`, built PyTorch-style:
-/// `Conv2d::new(1, 16, 3).stride(2).padding(1)`. Weight `[out, in / groups, kh, kw]` and
-/// bias are initialised as PyTorch does (Kaiming-uniform with `a = sqrt(5)`, bias uniform in
-/// `±1/sqrt(fan_in)`).
+/// A 2-D convolution, like `torch.nn.Conv2d`: `nn.Conv2d(1, 16, 3, stride=2, padding=1)` is
+/// `Conv2d::new(1, 16, 3).stride(2).padding(1)` (the keywords are setters, as for every
+/// layer). Weight `[out, in / groups, kh, kw]` and bias are initialised as PyTorch does
+/// (Kaiming-uniform with `a = sqrt(5)`, bias uniform in `±1/sqrt(fan_in)`).
 ///
 /// ```
 /// use firelight::nn::{Conv2d, Module};
@@ -18,7 +19,7 @@ use crate::Tensor;
 pub struct Conv2d {
     /// `[out_channels, in_channels / groups, kh, kw]`.
     pub weight: Parameter,
-    /// `[out_channels]`, or `None` after [`Conv2d::no_bias`].
+    /// `[out_channels]`, or `None` after [`.bias(false)`](Conv2d::bias).
     pub bias: Option<Parameter>,
     in_channels: usize,
     out_channels: usize,
@@ -29,6 +30,7 @@ pub struct Conv2d {
 impl Conv2d {
     /// A convolution from `in_channels` to `out_channels` with a `kernel_size` kernel
     /// (a number or a pair), stride 1, no padding, with a bias.
+    #[track_caller]
     pub fn new(in_channels: usize, out_channels: usize, kernel_size: impl IntoPair) -> Conv2d {
         let kernel_size = kernel_size.into_pair();
         let options = Conv2dOptions::default();
@@ -43,6 +45,7 @@ impl Conv2d {
         }
     }
 
+    #[track_caller]
     fn init(in_c: usize, out_c: usize, k: (usize, usize), groups: usize) -> (Parameter, Parameter) {
         assert!(
             groups > 0 && in_c.is_multiple_of(groups) && out_c.is_multiple_of(groups),
@@ -61,25 +64,17 @@ impl Conv2d {
         (Parameter::new(weight), Parameter::new(bias))
     }
 
-    /// Sets the stride (a number or a pair).
-    pub fn stride(mut self, stride: impl IntoPair) -> Conv2d {
-        self.options = self.options.stride(stride);
-        self
-    }
-
-    /// Sets the zero padding (a number or a pair).
-    pub fn padding(mut self, padding: impl IntoPair) -> Conv2d {
-        self.options = self.options.padding(padding);
-        self
-    }
-
-    /// Sets the dilation (a number or a pair).
-    pub fn dilation(mut self, dilation: impl IntoPair) -> Conv2d {
-        self.options = self.options.dilation(dilation);
-        self
-    }
-
-    /// Splits channels into `groups` (re-initialises the weight, whose shape depends on it).
+    /// Splits channels into `groups`, PyTorch's `groups=` keyword (re-initialises the
+    /// weight, whose shape depends on it).
+    ///
+    /// ```
+    /// let conv = firelight::nn::Conv2d::new(4, 8, 3).groups(2);
+    /// assert_eq!(conv.weight.shape(), &[8, 2, 3, 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `groups` does not divide both channel counts.
+    #[track_caller]
     pub fn groups(mut self, groups: usize) -> Conv2d {
         let had_bias = self.bias.is_some();
         let (w, b) = Conv2d::init(
@@ -94,78 +89,172 @@ impl Conv2d {
         self
     }
 
-    /// Drops the bias (`bias=False`).
-    pub fn no_bias(mut self) -> Conv2d {
-        self.bias = None;
+    /// With or without the bias, PyTorch's `bias=` keyword (default true).
+    ///
+    /// ```
+    /// let conv = firelight::nn::Conv2d::new(1, 16, 3).bias(false);
+    /// assert!(conv.bias.is_none());
+    /// ```
+    #[track_caller]
+    pub fn bias(mut self, bias: bool) -> Conv2d {
+        if !bias {
+            self.bias = None;
+        } else if self.bias.is_none() {
+            let (_, b) = Conv2d::init(
+                self.in_channels,
+                self.out_channels,
+                self.kernel_size,
+                self.options.groups,
+            );
+            self.bias = Some(b);
+        }
         self
+    }
+
+    /// The stride, padding, dilation and groups.
+    ///
+    /// ```
+    /// let conv = firelight::nn::Conv2d::new(1, 16, 3).padding(1);
+    /// assert_eq!(conv.options().padding, (1, 1));
+    /// ```
+    pub fn options(&self) -> &Conv2dOptions {
+        &self.options
+    }
+}
+
+layer_keywords! {
+    Conv2d.options: Conv2dOptions {
+        stride(stride: impl IntoPair),
+            example: "assert_eq!(Conv2d::new(1, 16, 3).stride(2).options().stride, (2, 2));";
+        padding(padding: impl IntoPair),
+            example: "assert_eq!(Conv2d::new(1, 16, 3).padding((1, 0)).options().padding, (1, 0));";
+        dilation(dilation: impl IntoPair),
+            example: "assert_eq!(Conv2d::new(1, 16, 3).dilation(2).options().dilation, (2, 2));";
+    }
+}
+
+impl Visit for Conv2d {
+    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
+        weight_and_bias(&self.weight, self.bias.as_ref())
     }
 }
 
 impl Module for Conv2d {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
-        F::conv2d(x, &self.weight, self.bias.as_deref(), &self.options)
-    }
-
-    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
-        let mut p = vec![("weight".to_string(), self.weight.tensor().clone())];
-        if let Some(b) = &self.bias {
-            p.push(("bias".to_string(), b.tensor().clone()));
-        }
-        p
+        F::conv2d_with(x, &self.weight, self.bias.as_deref(), self.options)
     }
 }
 
-/// Average pooling, like `torch.nn.AvgPool2d`.
+/// Average pooling, like `torch.nn.AvgPool2d`: `nn.AvgPool2d(3, stride=1, padding=1)` is
+/// `AvgPool2d::new(3).stride(1).padding(1)`.
 ///
 /// ```
 /// use firelight::nn::{AvgPool2d, Module};
 /// let y = AvgPool2d::new(4).forward(&firelight::Tensor::ones(&[2, 10, 4, 4]));
 /// assert_eq!(y.shape(), &[2, 10, 1, 1]);
 /// ```
-pub struct AvgPool2d(AvgPool2dOptions);
+pub struct AvgPool2d {
+    kernel_size: (usize, usize),
+    options: AvgPool2dOptions,
+}
 
 impl AvgPool2d {
-    /// Pooling over `kernel_size` windows, stride = kernel size.
+    /// Pooling over `kernel_size` windows (a number or a pair), stride = kernel size.
     pub fn new(kernel_size: impl IntoPair) -> AvgPool2d {
-        AvgPool2d(AvgPool2dOptions::new(kernel_size))
+        AvgPool2d {
+            kernel_size: kernel_size.into_pair(),
+            options: AvgPool2dOptions::new(),
+        }
     }
 
-    /// Pooling with every option (stride, padding, ceil_mode, count_include_pad).
-    pub fn with_options(options: AvgPool2dOptions) -> AvgPool2d {
-        AvgPool2d(options)
+    /// The keyword arguments.
+    ///
+    /// ```
+    /// let pool = firelight::nn::AvgPool2d::new(2).ceil_mode(true);
+    /// assert!(pool.options().ceil_mode);
+    /// ```
+    pub fn options(&self) -> &AvgPool2dOptions {
+        &self.options
     }
 }
+
+layer_keywords! {
+    AvgPool2d.options: AvgPool2dOptions {
+        stride(stride: impl IntoPair),
+            example: "assert_eq!(AvgPool2d::new(3).stride(1).options().stride, Some((1, 1)));";
+        padding(padding: impl IntoPair),
+            example: "assert_eq!(AvgPool2d::new(3).padding(1).options().padding, (1, 1));";
+        ceil_mode(ceil_mode: bool),
+            example: "assert!(AvgPool2d::new(2).ceil_mode(true).options().ceil_mode);";
+        count_include_pad(count_include_pad: bool),
+            example: "assert!(!AvgPool2d::new(2).count_include_pad(false).options().count_include_pad);";
+        divisor_override(divisor: usize),
+            example: "assert_eq!(AvgPool2d::new(2).divisor_override(1).options().divisor_override, Some(1));";
+    }
+}
+
+impl Visit for AvgPool2d {}
 
 impl Module for AvgPool2d {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
-        F::avg_pool2d(x, &self.0)
+        F::avg_pool2d_with(x, self.kernel_size, self.options)
     }
 }
 
-/// Max pooling, like `torch.nn.MaxPool2d`.
+/// Max pooling, like `torch.nn.MaxPool2d`: `nn.MaxPool2d(3, stride=2)` is
+/// `MaxPool2d::new(3).stride(2)`.
 ///
 /// ```
 /// use firelight::nn::{MaxPool2d, Module};
 /// let y = MaxPool2d::new(2).forward(&firelight::Tensor::ones(&[1, 3, 8, 8]));
 /// assert_eq!(y.shape(), &[1, 3, 4, 4]);
 /// ```
-pub struct MaxPool2d(MaxPool2dOptions);
+pub struct MaxPool2d {
+    kernel_size: (usize, usize),
+    options: MaxPool2dOptions,
+}
 
 impl MaxPool2d {
-    /// Pooling over `kernel_size` windows, stride = kernel size.
+    /// Pooling over `kernel_size` windows (a number or a pair), stride = kernel size.
     pub fn new(kernel_size: impl IntoPair) -> MaxPool2d {
-        MaxPool2d(MaxPool2dOptions::new(kernel_size))
+        MaxPool2d {
+            kernel_size: kernel_size.into_pair(),
+            options: MaxPool2dOptions::new(),
+        }
     }
 
-    /// Pooling with every option (stride, padding, dilation, ceil_mode).
-    pub fn with_options(options: MaxPool2dOptions) -> MaxPool2d {
-        MaxPool2d(options)
+    /// The keyword arguments.
+    ///
+    /// ```
+    /// let pool = firelight::nn::MaxPool2d::new(3).stride(2);
+    /// assert_eq!(pool.options().stride, Some((2, 2)));
+    /// ```
+    pub fn options(&self) -> &MaxPool2dOptions {
+        &self.options
     }
 }
 
+layer_keywords! {
+    MaxPool2d.options: MaxPool2dOptions {
+        stride(stride: impl IntoPair),
+            example: "assert_eq!(MaxPool2d::new(3).stride(2).options().stride, Some((2, 2)));";
+        padding(padding: impl IntoPair),
+            example: "assert_eq!(MaxPool2d::new(3).padding(1).options().padding, (1, 1));";
+        dilation(dilation: impl IntoPair),
+            example: "assert_eq!(MaxPool2d::new(2).dilation(2).options().dilation, (2, 2));";
+        ceil_mode(ceil_mode: bool),
+            example: "assert!(MaxPool2d::new(2).ceil_mode(true).options().ceil_mode);";
+    }
+}
+
+impl Visit for MaxPool2d {}
+
 impl Module for MaxPool2d {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
-        F::max_pool2d(x, &self.0)
+        F::max_pool2d_with(x, self.kernel_size, self.options)
     }
 }
 
@@ -185,7 +274,10 @@ impl AdaptiveAvgPool2d {
     }
 }
 
+impl Visit for AdaptiveAvgPool2d {}
+
 impl Module for AdaptiveAvgPool2d {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         F::adaptive_avg_pool2d(x, self.0)
     }

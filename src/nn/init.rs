@@ -6,6 +6,7 @@ use crate::{Tensor, no_grad};
 ///
 /// # Panics
 /// For tensors with fewer than 2 dims.
+#[track_caller]
 pub fn calculate_fan_in_and_fan_out(t: &Tensor) -> (usize, usize) {
     assert!(
         t.dim() >= 2,
@@ -16,6 +17,7 @@ pub fn calculate_fan_in_and_fan_out(t: &Tensor) -> (usize, usize) {
     (t.shape()[1] * receptive, t.shape()[0] * receptive)
 }
 
+#[track_caller]
 fn fill(t: &Tensor, values: Tensor) {
     let _g = no_grad();
     t.copy_(&values);
@@ -28,27 +30,32 @@ fn fill(t: &Tensor, values: Tensor) {
 /// firelight::nn::init::uniform_(&t, -0.5, 0.5);
 /// assert!(t.to_vec::<f32>().iter().all(|&v| (-0.5..0.5).contains(&v)));
 /// ```
+#[track_caller]
 pub fn uniform_(t: &Tensor, low: f64, high: f64) {
     fill(t, Tensor::rand(t.shape()) * (high - low) + low);
 }
 
 /// Fills with values drawn from a normal distribution.
+#[track_caller]
 pub fn normal_(t: &Tensor, mean: f64, std: f64) {
     fill(t, Tensor::randn(t.shape()) * std + mean);
 }
 
 /// Fills with `value`.
+#[track_caller]
 pub fn constant_(t: &Tensor, value: f64) {
     let _g = no_grad();
     t.fill_(value);
 }
 
 /// Fills with zeros.
+#[track_caller]
 pub fn zeros_(t: &Tensor) {
     constant_(t, 0.0);
 }
 
 /// Fills with ones.
+#[track_caller]
 pub fn ones_(t: &Tensor) {
     constant_(t, 1.0);
 }
@@ -59,8 +66,9 @@ pub fn ones_(t: &Tensor) {
 /// let w = firelight::Tensor::zeros(&[10, 784]);
 /// firelight::nn::init::xavier_uniform_(&w, 1.0);
 /// let bound = (6.0f32 / 794.0).sqrt();
-/// assert!(w.abs().max().item::<f32>() <= bound);
+/// assert!(w.abs().max(..).item::<f32>() <= bound);
 /// ```
+#[track_caller]
 pub fn xavier_uniform_(t: &Tensor, gain: f64) {
     let (fan_in, fan_out) = calculate_fan_in_and_fan_out(t);
     let b = gain * (6.0 / (fan_in + fan_out) as f64).sqrt();
@@ -68,6 +76,7 @@ pub fn xavier_uniform_(t: &Tensor, gain: f64) {
 }
 
 /// Xavier/Glorot normal: `N(0, std)` with `std = gain * sqrt(2 / (fan_in + fan_out))`.
+#[track_caller]
 pub fn xavier_normal_(t: &Tensor, gain: f64) {
     let (fan_in, fan_out) = calculate_fan_in_and_fan_out(t);
     normal_(t, 0.0, gain * (2.0 / (fan_in + fan_out) as f64).sqrt());
@@ -88,6 +97,7 @@ pub fn leaky_relu_gain(a: f64) -> f64 {
     (2.0 / (1.0 + a * a)).sqrt()
 }
 
+#[track_caller]
 fn fan(t: &Tensor, mode: FanMode) -> usize {
     let (fan_in, fan_out) = calculate_fan_in_and_fan_out(t);
     match mode {
@@ -104,14 +114,16 @@ fn fan(t: &Tensor, mode: FanMode) -> usize {
 /// use firelight::nn::init::{kaiming_uniform_, FanMode};
 /// let w = firelight::Tensor::zeros(&[10, 784]);
 /// kaiming_uniform_(&w, 5f64.sqrt(), FanMode::FanIn);
-/// assert!(w.abs().max().item::<f32>() <= 1.0 / 784f32.sqrt());
+/// assert!(w.abs().max(..).item::<f32>() <= 1.0 / 784f32.sqrt());
 /// ```
+#[track_caller]
 pub fn kaiming_uniform_(t: &Tensor, a: f64, mode: FanMode) {
     let b = leaky_relu_gain(a) * (3.0 / fan(t, mode) as f64).sqrt();
     uniform_(t, -b, b);
 }
 
 /// Kaiming/He normal: `N(0, gain(a) / sqrt(fan))`.
+#[track_caller]
 pub fn kaiming_normal_(t: &Tensor, a: f64, mode: FanMode) {
     normal_(t, 0.0, leaky_relu_gain(a) / (fan(t, mode) as f64).sqrt());
 }

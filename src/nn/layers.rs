@@ -1,5 +1,6 @@
 //! Simple layers: Linear, activations, Flatten, and Lambda for any closure.
-use super::{Module, Parameter, init};
+use super::functional::{Approximate, GeluOptions};
+use super::{Module, Parameter, Visit, init};
 use crate::Tensor;
 
 /// `y = x W^T + b`, like `torch.nn.Linear`, with PyTorch's default initialisation
@@ -15,7 +16,7 @@ use crate::Tensor;
 pub struct Linear {
     /// `[out_features, in_features]`.
     pub weight: Parameter,
-    /// `[out_features]`, or `None` after [`Linear::no_bias`].
+    /// `[out_features]`, or `None` after [`.bias(false)`](Linear::bias).
     pub bias: Option<Parameter>,
 }
 
@@ -37,14 +38,43 @@ impl Linear {
         }
     }
 
-    /// The same layer without a bias (`bias=False`).
-    pub fn no_bias(mut self) -> Linear {
-        self.bias = None;
+    /// With or without the bias, PyTorch's `bias=` keyword (default true).
+    ///
+    /// ```
+    /// let lin = firelight::nn::Linear::new(784, 10).bias(false);
+    /// assert!(lin.bias.is_none());
+    /// ```
+    pub fn bias(mut self, bias: bool) -> Linear {
+        if !bias {
+            self.bias = None;
+        } else if self.bias.is_none() {
+            let (out_f, in_f) = (self.weight.shape()[0], self.weight.shape()[1]);
+            self.bias = Linear::new(in_f, out_f).bias;
+        }
         self
     }
 }
 
+impl Visit for Linear {
+    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
+        weight_and_bias(&self.weight, self.bias.as_ref())
+    }
+}
+
+/// `[("weight", w), ("bias", b)]`, without the bias when there is none.
+pub(super) fn weight_and_bias(
+    weight: &Parameter,
+    bias: Option<&Parameter>,
+) -> Vec<(String, Tensor)> {
+    let mut p = vec![("weight".to_string(), weight.tensor().clone())];
+    if let Some(b) = bias {
+        p.push(("bias".to_string(), b.tensor().clone()));
+    }
+    p
+}
+
 impl Module for Linear {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         let y = x.matmul(&self.weight.t());
         match &self.bias {
@@ -52,27 +82,22 @@ impl Module for Linear {
             None => y,
         }
     }
-
-    fn named_own_parameters(&self) -> Vec<(String, Tensor)> {
-        let mut p = vec![("weight".to_string(), self.weight.tensor().clone())];
-        if let Some(b) = &self.bias {
-            p.push(("bias".to_string(), b.tensor().clone()));
-        }
-        p
-    }
 }
 
 /// `max(x, 0)` as a layer.
 ///
 /// ```
 /// use firelight::nn::{Module, ReLU};
-/// let y = ReLU.forward(&firelight::Tensor::from_vec(vec![-1.0f32, 1.0], &[2]));
+/// let y = ReLU.forward(&firelight::Tensor::tensor([-1.0, 1.0]));
 /// assert_eq!(y.to_vec::<f32>(), vec![0.0, 1.0]);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReLU;
 
+impl Visit for ReLU {}
+
 impl Module for ReLU {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         x.relu()
     }
@@ -82,7 +107,10 @@ impl Module for ReLU {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sigmoid;
 
+impl Visit for Sigmoid {}
+
 impl Module for Sigmoid {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         x.sigmoid()
     }
@@ -92,14 +120,17 @@ impl Module for Sigmoid {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tanh;
 
+impl Visit for Tanh {}
+
 impl Module for Tanh {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         x.tanh()
     }
 }
 
-/// Flattens dims `start_dim..=end_dim` (default: all but the batch dim), like
-/// `torch.nn.Flatten`.
+/// Flattens dims `start_dim..=end_dim`, like `torch.nn.Flatten`: by default every dim
+/// after the batch dim; `nn.Flatten(0)` is `Flatten::new().start_dim(0)`.
 ///
 /// ```
 /// use firelight::nn::{Flatten, Module};
@@ -113,7 +144,7 @@ pub struct Flatten {
 }
 
 impl Flatten {
-    /// Flattens everything after the batch dim.
+    /// Flattens everything after the batch dim (`start_dim=1, end_dim=-1`).
     pub fn new() -> Flatten {
         Flatten {
             start_dim: 1,
@@ -121,9 +152,28 @@ impl Flatten {
         }
     }
 
-    /// Flattens the given range of dims.
-    pub fn dims(start_dim: i64, end_dim: i64) -> Flatten {
-        Flatten { start_dim, end_dim }
+    /// Sets the first dim to flatten, PyTorch's `start_dim=` keyword (default 1).
+    ///
+    /// ```
+    /// use firelight::nn::{Flatten, Module};
+    /// let y = Flatten::new().start_dim(0).forward(&firelight::Tensor::zeros(&[2, 3, 4]));
+    /// assert_eq!(y.shape(), &[24]);
+    /// ```
+    pub fn start_dim(mut self, start_dim: i64) -> Flatten {
+        self.start_dim = start_dim;
+        self
+    }
+
+    /// Sets the last dim to flatten, PyTorch's `end_dim=` keyword (default -1).
+    ///
+    /// ```
+    /// use firelight::nn::{Flatten, Module};
+    /// let y = Flatten::new().end_dim(2).forward(&firelight::Tensor::zeros(&[2, 3, 4, 5]));
+    /// assert_eq!(y.shape(), &[2, 12, 5]);
+    /// ```
+    pub fn end_dim(mut self, end_dim: i64) -> Flatten {
+        self.end_dim = end_dim;
+        self
     }
 }
 
@@ -133,7 +183,10 @@ impl Default for Flatten {
     }
 }
 
+impl Visit for Flatten {}
+
 impl Module for Flatten {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         x.flatten(self.start_dim, self.end_dim)
     }
@@ -160,6 +213,8 @@ impl Lambda {
     }
 }
 
+impl Visit for Lambda {}
+
 impl Module for Lambda {
     fn forward(&self, x: &Tensor) -> Tensor {
         (self.func)(x)
@@ -170,7 +225,7 @@ impl Module for Lambda {
 ///
 /// ```
 /// use firelight::nn::{LeakyReLU, Module};
-/// let y = LeakyReLU::new(0.1).forward(&firelight::Tensor::from_vec(vec![-1.0f32, 2.0], &[2]));
+/// let y = LeakyReLU::new(0.1).forward(&firelight::Tensor::tensor([-1.0, 2.0]));
 /// assert_eq!(y.to_vec::<f32>(), vec![-0.1, 2.0]);
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -191,19 +246,58 @@ impl Default for LeakyReLU {
     }
 }
 
+impl Visit for LeakyReLU {}
+
 impl Module for LeakyReLU {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         super::functional::leaky_relu(x, self.negative_slope)
     }
 }
 
-/// GELU (the exact erf form, PyTorch's default) as a layer.
+/// GELU as a layer, like `torch.nn.GELU`: the exact erf form by default,
+/// `nn.GELU(approximate='tanh')` being `GELU::new().approximate(Approximate::Tanh)`.
+///
+/// ```
+/// use firelight::nn::{GELU, Module};
+/// let y = GELU::new().forward(&firelight::Tensor::zeros(&[2]));
+/// assert_eq!(y.to_vec::<f32>(), vec![0.0, 0.0]);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
-pub struct GELU;
+pub struct GELU {
+    options: GeluOptions,
+}
+
+impl GELU {
+    /// The exact form (`approximate='none'`).
+    pub fn new() -> GELU {
+        GELU::default()
+    }
+
+    /// The keyword arguments.
+    ///
+    /// ```
+    /// use firelight::nn::{GELU, functional::Approximate};
+    /// assert_eq!(GELU::new().options().approximate, Approximate::None);
+    /// ```
+    pub fn options(&self) -> &GeluOptions {
+        &self.options
+    }
+}
+
+layer_keywords! {
+    GELU.options: GeluOptions {
+        approximate(approximate: Approximate),
+            example: "use firelight::nn::functional::Approximate;\nassert_eq!(GELU::new().approximate(Approximate::Tanh).options().approximate, Approximate::Tanh);";
+    }
+}
+
+impl Visit for GELU {}
 
 impl Module for GELU {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
-        super::functional::gelu(x)
+        super::functional::gelu_with(x, self.options)
     }
 }
 
@@ -214,10 +308,10 @@ impl Module for GELU {
 /// use firelight::nn::{Dropout, Module};
 /// let d = Dropout::new(0.5);
 /// let x = firelight::Tensor::ones(&[1000]);
-/// let kept = d.forward(&x).gt(0.0).float().mean().item::<f32>();
+/// let kept = d.forward(&x).gt(0.0).float().mean(..).item::<f32>();
 /// assert!((kept - 0.5).abs() < 0.1);
 /// d.eval();
-/// assert_eq!(d.forward(&x).sum().item::<f32>(), 1000.0);
+/// assert_eq!(d.forward(&x).sum(..).item::<f32>(), 1000.0);
 /// ```
 #[derive(Debug)]
 pub struct Dropout {
@@ -227,6 +321,7 @@ pub struct Dropout {
 
 impl Dropout {
     /// Drops with probability `p` (in `[0, 1]`).
+    #[track_caller]
     pub fn new(p: f64) -> Dropout {
         assert!(
             (0.0..=1.0).contains(&p),
@@ -240,9 +335,13 @@ impl Dropout {
 }
 
 impl Module for Dropout {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         super::functional::dropout(x, self.p, self.is_training())
     }
+}
+
+impl Visit for Dropout {
     fn set_own_training(&self, training: bool) {
         self.training
             .store(training, std::sync::atomic::Ordering::Relaxed);

@@ -9,7 +9,7 @@ use std::ops::Deref;
 /// use firelight::{nn::Parameter, Tensor};
 /// let w = Parameter::new(Tensor::zeros(&[3]));
 /// assert!(w.requires_grad() && w.is_leaf());
-/// assert_eq!((&*w + 1.0).sum().item::<f32>(), 3.0);
+/// assert_eq!((&*w + 1.0).sum(..).item::<f32>(), 3.0);
 /// ```
 #[derive(Clone)]
 pub struct Parameter(Tensor);

@@ -1,5 +1,5 @@
 //! `nn::Sequential`: modules applied one after another.
-use super::Module;
+use super::{Module, Visit};
 use crate::Tensor;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -64,6 +64,7 @@ impl Default for Sequential {
 
 impl std::ops::Index<usize> for Sequential {
     type Output = dyn Module + 'static;
+    #[track_caller]
     fn index(&self, i: usize) -> &(dyn Module + 'static) {
         match self.layers.get(i) {
             Some(m) => m.as_ref(),
@@ -76,14 +77,18 @@ impl std::ops::Index<usize> for Sequential {
 }
 
 impl Module for Sequential {
+    #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
         let mut out = x.clone();
         for m in &self.layers {
-            out = m.forward(&out);
+            // `forward_tracked`: a library layer's panic names the caller of this forward.
+            out = m.forward_tracked(&out);
         }
         out
     }
+}
 
+impl Visit for Sequential {
     fn named_children(&self) -> Vec<(String, &dyn Module)> {
         self.layers
             .iter()

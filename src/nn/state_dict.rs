@@ -82,7 +82,7 @@ impl StateDict {
     /// ```
     /// use firelight::{nn::StateDict, Tensor};
     /// let mut sd = StateDict::new();
-    /// sd.insert("w", Tensor::from_vec(vec![1.0f32, 2.0], &[2]));
+    /// sd.insert("w", Tensor::tensor([1.0, 2.0]));
     /// let path = std::env::temp_dir().join(format!("firelight-doc-{}.safetensors", std::process::id()));
     /// sd.save(&path).unwrap();
     /// let back = StateDict::load(&path).unwrap();

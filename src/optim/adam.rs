@@ -65,6 +65,7 @@ fn check_state(s: &ParamState, o: &BTreeMap<String, f64>) -> Vec<String> {
     out
 }
 
+#[track_caller]
 fn adam_core(spec: &'static Spec, params: Vec<Tensor>, lr: f64, weight_decay: f64) -> Core {
     check_non_negative("learning rate", lr);
     let defaults = [
@@ -89,6 +90,7 @@ fn lerp_(t: &Tensor, end: &Tensor, weight: f64) {
 }
 
 /// One Adam step over every group; `decoupled` is AdamW's weight decay.
+#[track_caller]
 fn adam_step(core: &mut Core, decoupled: bool) {
     let _g = crate::no_grad();
     for (group, states) in core.groups.iter().zip(core.state.iter_mut()) {
@@ -135,9 +137,11 @@ fn adam_step(core: &mut Core, decoupled: bool) {
             let step_size = lr / bias_correction1;
             let bias_correction2_sqrt = bias_correction2.powf(0.5);
             let denom = if amsgrad {
-                let max_sq = state.tensors.get("max_exp_avg_sq").unwrap_or_else(|| {
-                    panic!("Adam: amsgrad was turned on after the first step; max_exp_avg_sq is missing")
-                });
+                let Some(max_sq) = state.tensors.get("max_exp_avg_sq") else {
+                    panic!(
+                        "Adam: amsgrad was turned on after the first step; max_exp_avg_sq is missing"
+                    )
+                };
                 max_sq.copy_(&max_sq.maximum(exp_avg_sq));
                 &(max_sq.sqrt() / bias_correction2_sqrt) + eps
             } else {
@@ -162,6 +166,7 @@ macro_rules! adam_builders {
             #[doc = concat!("let opt = ", stringify!($ty), "::new(vec![w], 1e-3).betas((0.8, 0.99));")]
             /// assert_eq!(opt.param_groups()[0].get("beta2"), Some(0.99));
             /// ```
+            #[track_caller]
             pub fn betas(mut self, betas: (f64, f64)) -> $ty {
                 for (i, b) in [betas.0, betas.1].into_iter().enumerate() {
                     if let Err(e) = beta(i, b) {
@@ -181,6 +186,7 @@ macro_rules! adam_builders {
             #[doc = concat!("let opt = ", stringify!($ty), "::new(vec![w], 1e-3).eps(1e-6);")]
             /// assert_eq!(opt.param_groups()[0].get("eps"), Some(1e-6));
             /// ```
+            #[track_caller]
             pub fn eps(mut self, eps: f64) -> $ty {
                 check_non_negative("epsilon value", eps);
                 self.core.set_default("eps", eps);
@@ -195,6 +201,7 @@ macro_rules! adam_builders {
             #[doc = concat!("let opt = ", stringify!($ty), "::new(vec![w], 1e-3).weight_decay(0.1);")]
             /// assert_eq!(opt.param_groups()[0].get("weight_decay"), Some(0.1));
             /// ```
+            #[track_caller]
             pub fn weight_decay(mut self, weight_decay: f64) -> $ty {
                 check_non_negative("weight_decay value", weight_decay);
                 self.core.set_default("weight_decay", weight_decay);
@@ -251,7 +258,7 @@ macro_rules! adam_builders {
 /// use firelight::optim::{Adam, Optimizer};
 /// let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).requires_grad_(true);
 /// let mut opt = Adam::new(vec![w.clone()], 1e-3);
-/// (&w * &w).sum().backward();
+/// (&w * &w).sum(..).backward();
 /// opt.step();
 /// // the first step moves each element by about lr against its gradient's sign
 /// let v = w.to_vec::<f64>();
@@ -274,6 +281,7 @@ impl Adam {
     /// let opt = Adam::new(vec![w], 1e-3);
     /// assert_eq!(opt.param_groups()[0].get("beta1"), Some(0.9));
     /// ```
+    #[track_caller]
     pub fn new(params: Vec<Tensor>, lr: f64) -> Adam {
         Adam {
             core: adam_core(&ADAM, params, lr, 0.0),
@@ -283,6 +291,7 @@ impl Adam {
 adam_builders!(Adam);
 
 impl Optimizer for Adam {
+    #[track_caller]
     fn step(&mut self) {
         adam_step(&mut self.core, false);
     }
@@ -299,7 +308,7 @@ impl Optimizer for Adam {
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad_(true);
 /// let mut opt = AdamW::new(vec![w.clone()], 0.1);
 /// assert_eq!(opt.param_groups()[0].get("weight_decay"), Some(0.01));
-/// (&w * &w).sum().backward();
+/// (&w * &w).sum(..).backward();
 /// opt.step();
 /// // decay to 1 * (1 - 0.1 * 0.01), then the Adam step of about -lr
 /// assert!((w.item::<f64>() - (0.999 - 0.1)).abs() < 1e-7);
@@ -322,6 +331,7 @@ impl AdamW {
     /// let opt = AdamW::new(vec![w], 1e-3);
     /// assert_eq!(opt.param_groups()[0].lr(), 1e-3);
     /// ```
+    #[track_caller]
     pub fn new(params: Vec<Tensor>, lr: f64) -> AdamW {
         AdamW {
             core: adam_core(&ADAMW, params, lr, 0.01),
@@ -331,6 +341,7 @@ impl AdamW {
 adam_builders!(AdamW);
 
 impl Optimizer for AdamW {
+    #[track_caller]
     fn step(&mut self) {
         adam_step(&mut self.core, true);
     }

@@ -13,7 +13,7 @@ use crate::Tensor;
 /// use firelight::Tensor;
 /// use firelight::optim::clip_grad_norm_;
 /// let w = Tensor::zeros(&[2]).requires_grad_(true);
-/// w.set_grad(Some(Tensor::from_vec(vec![3.0f32, 4.0], &[2])));
+/// w.set_grad(Some(Tensor::tensor([3.0, 4.0])));
 /// let total = clip_grad_norm_(&[w.clone()], 1.0, 2.0);
 /// assert_eq!(total.item::<f32>(), 5.0);
 /// let g = w.grad().unwrap().to_vec::<f32>();
@@ -22,6 +22,7 @@ use crate::Tensor;
 ///
 /// # Panics
 /// If `norm_type` is not positive.
+#[track_caller]
 pub fn clip_grad_norm_(params: &[Tensor], max_norm: f64, norm_type: f64) -> Tensor {
     if !(norm_type > 0.0) {
         panic!("clip_grad_norm_: norm_type must be positive (or infinity), got {norm_type}");
@@ -47,13 +48,13 @@ pub fn clip_grad_norm_(params: &[Tensor], max_norm: f64, norm_type: f64) -> Tens
 fn vector_norm(t: &Tensor, p: f64) -> Tensor {
     let a = t.abs();
     if p == f64::INFINITY {
-        a.max()
+        a.max(..)
     } else if p == 1.0 {
-        a.sum()
+        a.sum(..)
     } else if p == 2.0 {
-        (&a * &a).sum().sqrt()
+        (&a * &a).sum(..).sqrt()
     } else {
-        a.pow(p).sum().pow(1.0 / p)
+        a.pow(p).sum(..).pow(1.0 / p)
     }
 }
 
@@ -64,7 +65,7 @@ fn vector_norm(t: &Tensor, p: f64) -> Tensor {
 /// use firelight::Tensor;
 /// use firelight::optim::clip_grad_value_;
 /// let w = Tensor::zeros(&[3]).requires_grad_(true);
-/// w.set_grad(Some(Tensor::from_vec(vec![-3.0f32, 0.5, 2.0], &[3])));
+/// w.set_grad(Some(Tensor::tensor([-3.0, 0.5, 2.0])));
 /// clip_grad_value_(&[w.clone()], 1.0);
 /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![-1.0, 0.5, 1.0]);
 /// ```

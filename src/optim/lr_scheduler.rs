@@ -126,6 +126,7 @@ impl StepLR {
     /// let s = StepLR::new(&mut opt, 30, 0.1);
     /// assert_eq!(s.get_last_lr(), vec![0.1]);
     /// ```
+    #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, step_size: usize, gamma: f64) -> StepLR {
         assert!(step_size > 0, "StepLR: step_size must be positive");
         let mut s = StepLR {
@@ -294,6 +295,7 @@ impl CosineAnnealingLR {
     /// let s = CosineAnnealingLR::new(&mut opt, 10, 1e-4);
     /// assert_eq!(s.get_last_lr(), vec![0.1]);
     /// ```
+    #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, t_max: usize, eta_min: f64) -> CosineAnnealingLR {
         assert!(t_max > 0, "CosineAnnealingLR: t_max must be positive");
         let mut s = CosineAnnealingLR {
@@ -538,6 +540,7 @@ impl OneCycleBuilder {
     /// let _s = OneCycleLR::builder(0.01, 100).build(&mut opt);
     /// assert_eq!(opt.param_groups()[0].get("beta1"), Some(0.95));
     /// ```
+    #[track_caller]
     pub fn build(self, optimizer: &mut dyn Optimizer) -> OneCycleLR {
         assert!(
             self.total_steps > 0,
@@ -647,6 +650,7 @@ impl OneCycleLR {
     /// let s = OneCycleLR::new(&mut opt, 0.5, 100);
     /// assert!((s.get_last_lr()[0] - 0.02).abs() < 1e-12);
     /// ```
+    #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, max_lr: f64, total_steps: usize) -> OneCycleLR {
         OneCycleLR::builder(max_lr, total_steps).build(optimizer)
     }
@@ -655,6 +659,7 @@ impl OneCycleLR {
 impl LrScheduler for OneCycleLR {
     /// # Panics
     /// When stepped more than `total_steps` times, as PyTorch.
+    #[track_caller]
     fn step(&mut self, optimizer: &mut dyn Optimizer) {
         let step = self.base.last_epoch + 1;
         if step > self.total_steps as i64 {

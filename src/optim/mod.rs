@@ -10,9 +10,9 @@
 //! ```
 //! use firelight::Tensor;
 //! use firelight::optim::{Optimizer, Sgd};
-//! let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+//! let w = Tensor::tensor([1.0, 2.0]).requires_grad_(true);
 //! let mut opt = Sgd::new(vec![w.clone()], 0.1).momentum(0.9);
-//! (&w * &w).sum().backward();
+//! (&w * &w).sum(..).backward();
 //! opt.step();
 //! opt.zero_grad();
 //! let v = w.to_vec::<f32>(); // w - 0.1 * 2w
@@ -125,6 +125,7 @@ impl ParamGroup {
     /// let g = firelight::optim::ParamGroup::new(vec![]).with("lr", 0.1);
     /// assert_eq!(g.lr(), 0.1);
     /// ```
+    #[track_caller]
     pub fn lr(&self) -> f64 {
         self.get("lr")
             .expect("ParamGroup::lr: the group has no learning rate")
@@ -142,11 +143,15 @@ impl ParamGroup {
     }
 
     /// A required hyperparameter (present in every group inside an optimizer).
+    #[track_caller]
     pub(crate) fn opt(&self, name: &str) -> f64 {
-        self.get(name)
-            .unwrap_or_else(|| panic!("param group has no hyperparameter {name:?}"))
+        match self.get(name) {
+            Some(v) => v,
+            None => panic!("param group has no hyperparameter {name:?}"),
+        }
     }
 
+    #[track_caller]
     pub(crate) fn flag(&self, name: &str) -> bool {
         self.opt(name) != 0.0
     }
@@ -158,7 +163,7 @@ impl ParamGroup {
 /// use firelight::Tensor;
 /// use firelight::optim::{Adam, Optimizer};
 /// fn train_step(opt: &mut dyn Optimizer, w: &Tensor) {
-///     (w * w).sum().backward();
+///     (w * w).sum(..).backward();
 ///     opt.step();
 ///     opt.zero_grad();
 /// }
@@ -251,7 +256,16 @@ pub(crate) struct Core {
 }
 
 impl Core {
+    #[track_caller]
     pub(crate) fn new(spec: &'static Spec, params: Vec<Tensor>, defaults: &[(&str, f64)]) -> Core {
+        if params.is_empty() {
+            // As PyTorch's ValueError; a model whose struct lacks `#[derive(Module)]` can no
+            // longer get here (it does not compile), but a filter that keeps nothing can.
+            panic!(
+                "{}: optimizer got an empty parameter list (model.parameters() returned no tensors)",
+                spec.name
+            );
+        }
         let mut core = Core {
             spec,
             defaults: defaults.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
@@ -270,6 +284,7 @@ impl Core {
         }
     }
 
+    #[track_caller]
     pub(crate) fn add_param_group(&mut self, mut group: ParamGroup) {
         let name = self.spec.name;
         for key in group.options.keys() {
@@ -462,6 +477,7 @@ macro_rules! delegate_to_core {
         fn param_groups_mut(&mut self) -> &mut [$crate::optim::ParamGroup] {
             &mut self.core.groups
         }
+        #[track_caller]
         fn add_param_group(&mut self, group: $crate::optim::ParamGroup) {
             self.core.add_param_group(group)
         }
@@ -476,6 +492,7 @@ macro_rules! delegate_to_core {
 pub(crate) use delegate_to_core;
 
 /// Panics with PyTorch's message unless `value` is at least zero.
+#[track_caller]
 pub(crate) fn check_non_negative(what: &str, value: f64) {
     if let Err(e) = non_negative(what, value) {
         panic!("{e}");

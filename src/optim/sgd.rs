@@ -59,7 +59,7 @@ fn nesterov_message(momentum: f64, dampening: f64) -> String {
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad_(true);
 /// let mut opt = Sgd::new(vec![w.clone()], 0.1).momentum(0.9).nesterov(true);
 /// for _ in 0..2 {
-///     (&w * &w).sum().backward();
+///     (&w * &w).sum(..).backward();
 ///     opt.step();
 ///     opt.zero_grad();
 /// }
@@ -85,6 +85,7 @@ impl Sgd {
     /// let opt = Sgd::new(vec![w], 0.5);
     /// assert_eq!(opt.param_groups()[0].lr(), 0.5);
     /// ```
+    #[track_caller]
     pub fn new(params: Vec<Tensor>, lr: f64) -> Sgd {
         check_non_negative("learning rate", lr);
         let defaults = [
@@ -108,6 +109,7 @@ impl Sgd {
     /// let opt = Sgd::new(vec![w], 0.1).momentum(0.9);
     /// assert_eq!(opt.param_groups()[0].get("momentum"), Some(0.9));
     /// ```
+    #[track_caller]
     pub fn momentum(mut self, momentum: f64) -> Sgd {
         check_non_negative("momentum value", momentum);
         self.core.set_default("momentum", momentum);
@@ -149,6 +151,7 @@ impl Sgd {
     /// let opt = Sgd::new(vec![w], 0.1).weight_decay(1e-4);
     /// assert_eq!(opt.param_groups()[0].get("weight_decay"), Some(1e-4));
     /// ```
+    #[track_caller]
     pub fn weight_decay(mut self, weight_decay: f64) -> Sgd {
         check_non_negative("weight_decay value", weight_decay);
         self.core.set_default("weight_decay", weight_decay);
@@ -170,6 +173,7 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
+    #[track_caller]
     fn step(&mut self) {
         let _g = crate::no_grad();
         let core = &mut self.core;

@@ -74,7 +74,7 @@ pub struct GroupState {
 /// use firelight::optim::{Adam, Optimizer, OptimizerState};
 /// let w = Tensor::ones(&[2]).requires_grad_(true);
 /// let mut opt = Adam::new(vec![w.clone()], 0.1);
-/// (&w * &w).sum().backward();
+/// (&w * &w).sum(..).backward();
 /// opt.step();
 /// let s = opt.state_dict();
 /// let back = OptimizerState::from_named(s.named_tensors(), s.named_scalars()).unwrap();

@@ -54,10 +54,10 @@ static PRINT_OPTS: RwLock<PrintOptions> = RwLock::new(PrintOptions::DEFAULT);
 /// ```
 /// use firelight::{PrintOptions, Tensor, get_printoptions, set_printoptions};
 /// set_printoptions(PrintOptions { precision: 2, ..PrintOptions::default() });
-/// assert_eq!(Tensor::from_vec(vec![1.125f32, 2.5], &[2]).to_string(), "tensor([1.12, 2.50])");
+/// assert_eq!(Tensor::tensor([1.125, 2.5]).to_string(), "tensor([1.12, 2.50])");
 /// assert_eq!(get_printoptions().precision, 2);
 /// set_printoptions(PrintOptions::default());
-/// assert_eq!(Tensor::from_vec(vec![1.125f32, 2.5], &[2]).to_string(), "tensor([1.1250, 2.5000])");
+/// assert_eq!(Tensor::tensor([1.125, 2.5]).to_string(), "tensor([1.1250, 2.5000])");
 /// ```
 pub fn set_printoptions(options: PrintOptions) {
     *PRINT_OPTS.write().unwrap_or_else(|e| e.into_inner()) = options;
@@ -77,7 +77,7 @@ pub fn get_printoptions() -> PrintOptions {
 ///
 /// ```
 /// use firelight::Tensor;
-/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+/// let x = Tensor::tensor([[1.0, 2.0], [3.0, 4.0]]);
 /// assert_eq!(x.to_string(), "tensor([[1., 2.],\n        [3., 4.]])");
 /// let w = Tensor::from_vec(vec![0.5f64, -1.25], &[2]).requires_grad_(true);
 /// assert_eq!(format!("{w}"), "tensor([ 0.5000, -1.2500], dtype=torch.float64, requires_grad=True)");
@@ -116,7 +116,7 @@ fn repr(t: &Tensor, opts: &PrintOptions) -> String {
             suffixes.push(format!("size={}", py_tuple(t.shape())));
         }
         // With no elements to show, the dtype is printed unless it is the default float.
-        if t.dtype() != DType::F32 {
+        if t.dtype() != crate::get_default_dtype() {
             suffixes.push(format!("dtype={}", t.dtype()));
         }
         "[]".to_string()
@@ -124,7 +124,9 @@ fn repr(t: &Tensor, opts: &PrintOptions) -> String {
         if opts.edgeitems == 0 {
             suffixes.push(format!("size={}", py_tuple(t.shape())));
         }
-        if !matches!(t.dtype(), DType::F32 | DType::I64 | DType::Bool) {
+        if !(t.dtype() == crate::get_default_dtype()
+            || matches!(t.dtype(), DType::I64 | DType::Bool))
+        {
             suffixes.push(format!("dtype={}", t.dtype()));
         }
         tensor_str(&host, indent, opts)

@@ -8,6 +8,7 @@ use crate::autograd::rules::elementwise::{
 use crate::backend::{BinaryOp, CmpOp, Storage, UnaryOp};
 use crate::layout::{Layout, broadcast_shapes};
 use std::ops::{Add, Div, Mul, Neg, Sub};
+use std::sync::RwLockReadGuard;
 
 /// Something that can be the other side of an elementwise op: a tensor, or a Rust number
 /// (which becomes a scalar of a dtype chosen as PyTorch chooses for Python numbers).
@@ -36,7 +37,8 @@ macro_rules! float_operand {
     ($t:ty) => {
         impl Operand for $t {
             fn to_tensor(&self, other: &Tensor) -> Tensor {
-                // A Python float keeps a float tensor's dtype and makes an integer tensor f32.
+                // A Python float keeps a float tensor's dtype and makes an integer tensor the
+                // default float dtype.
                 Tensor::full_with(&[], *self as f64, other.float_dtype(), other.device())
             }
             fn as_scalar(&self) -> Option<f64> {
@@ -69,18 +71,28 @@ macro_rules! int_operand {
 int_operand!(i64);
 int_operand!(i32);
 
-/// Runs `f` on the storages of two tensors, taking one lock when they share storage.
-pub(crate) fn with_storages<R>(
-    a: &Tensor,
-    b: &Tensor,
-    f: impl FnOnce(&Storage, &Storage) -> R,
-) -> R {
+/// The read-locked storages of two tensors, locked once when they share storage. A guard
+/// rather than a closure taking both, so that a kernel's panic still names the caller's
+/// line (`#[track_caller]` does not pass through closures).
+pub(crate) enum Storages<'a> {
+    One(RwLockReadGuard<'a, Storage>),
+    Two(RwLockReadGuard<'a, Storage>, RwLockReadGuard<'a, Storage>),
+}
+
+impl Storages<'_> {
+    pub(crate) fn get(&self) -> (&Storage, &Storage) {
+        match self {
+            Storages::One(s) => (s, s),
+            Storages::Two(a, b) => (a, b),
+        }
+    }
+}
+
+pub(crate) fn storages<'a>(a: &'a Tensor, b: &'a Tensor) -> Storages<'a> {
     if a.same_storage(b) {
-        let s = a.storage();
-        f(&s, &s)
+        Storages::One(a.storage())
     } else {
-        let (sa, sb) = (a.storage(), b.storage());
-        f(&sa, &sb)
+        Storages::Two(a.storage(), b.storage())
     }
 }
 
@@ -104,17 +116,20 @@ pub(crate) fn result_type(a: &Tensor, b: &Tensor) -> DType {
 }
 
 /// The broadcast shape of two tensors, or a panic naming the op and both shapes.
+#[track_caller]
 pub(crate) fn broadcast(op: &str, a: &Tensor, b: &Tensor) -> Vec<usize> {
     if a.shape() == b.shape() {
         return a.shape().to_vec();
     }
-    broadcast_shapes(a.shape(), b.shape()).unwrap_or_else(|| {
-        panic!(
+    // A `match`, not `unwrap_or_else`: a closure would hide the caller's location.
+    match broadcast_shapes(a.shape(), b.shape()) {
+        Some(shape) => shape,
+        None => panic!(
             "{op}: shapes {:?} and {:?} cannot be broadcast together",
             a.shape(),
             b.shape()
-        )
-    })
+        ),
+    }
 }
 
 /// `t`'s layout viewed with the broadcast `shape` (stride 0 where it repeats).
@@ -132,6 +147,7 @@ pub(crate) fn broadcast_layout(t: &Tensor, shape: &[usize]) -> Layout {
 
 /// As PyTorch: a zero-dim CPU tensor (a scalar) may meet a tensor on another device, and
 /// moves there; any other pair keeps its devices, for the caller to check.
+#[track_caller]
 pub(crate) fn scalar_to_device(a: &Tensor, b: &Tensor) -> (Tensor, Tensor) {
     let (da, db) = (a.device(), b.device());
     if da == db {
@@ -146,6 +162,7 @@ pub(crate) fn scalar_to_device(a: &Tensor, b: &Tensor) -> (Tensor, Tensor) {
 }
 
 impl Tensor {
+    #[track_caller]
     fn cast_for(&self, dtype: DType) -> Tensor {
         if self.dtype() == dtype {
             self.clone()
@@ -154,6 +171,7 @@ impl Tensor {
         }
     }
 
+    #[track_caller]
     fn binary(&self, rhs: &Tensor, op: BinaryOp, name: &'static str, op_name: &str) -> Tensor {
         if self.device() != rhs.device() {
             let (a, b) = scalar_to_device(self, rhs);
@@ -162,18 +180,23 @@ impl Tensor {
         }
         let mut dtype = result_type(self, rhs);
         if op == BinaryOp::Div && !dtype.is_float() {
-            dtype = DType::F32; // true division, as in PyTorch
+            dtype = crate::get_default_dtype(); // true division, as in PyTorch
         }
         let a = self.cast_for(dtype);
         let b = rhs.cast_for(dtype);
         let shape = broadcast(op_name, &a, &b);
         let (la, lb) = (broadcast_layout(&a, &shape), broadcast_layout(&b, &shape));
-        let storage = with_storages(&a, &b, |sa, sb| sa.binary(&la, sb, &lb, op));
+        let storage = {
+            let locked = storages(&a, &b);
+            let (sa, sb) = locked.get();
+            sa.binary(&la, sb, &lb, op)
+        };
         Tensor::from_op(storage, &shape, name, &[&a, &b], |out| {
             Box::new(BinaryBackward::new(op, &a, &b, out))
         })
     }
 
+    #[track_caller]
     fn unary(&self, op: UnaryOp, name: &'static str) -> Tensor {
         let storage = self.storage().unary(self.layout(), op);
         Tensor::from_op(storage, self.shape(), name, &[self], |out| {
@@ -182,6 +205,7 @@ impl Tensor {
     }
 
     /// Float-only functions turn integer input into f32 first, as PyTorch does.
+    #[track_caller]
     fn float_unary(&self, op: UnaryOp, name: &'static str) -> Tensor {
         self.cast_for(self.float_dtype()).unary(op, name)
     }
@@ -194,16 +218,19 @@ impl Tensor {
     /// let b = Tensor::ones(&[3]);
     /// assert_eq!(x.add(&b).add(1.0).to_vec::<f32>(), vec![2.0; 6]);
     /// ```
+    #[track_caller]
     pub fn add(&self, other: impl Operand) -> Tensor {
         self.binary(&other.to_tensor(self), BinaryOp::Add, "AddBackward0", "add")
     }
 
     /// `self - other`, broadcasting.
+    #[track_caller]
     pub fn sub(&self, other: impl Operand) -> Tensor {
         self.binary(&other.to_tensor(self), BinaryOp::Sub, "SubBackward0", "sub")
     }
 
     /// `self * other`, broadcasting.
+    #[track_caller]
     pub fn mul(&self, other: impl Operand) -> Tensor {
         self.binary(&other.to_tensor(self), BinaryOp::Mul, "MulBackward0", "mul")
     }
@@ -214,6 +241,7 @@ impl Tensor {
     /// let x = firelight::Tensor::arange(3);
     /// assert_eq!(x.div(2).to_vec::<f32>(), vec![0.0, 0.5, 1.0]);
     /// ```
+    #[track_caller]
     pub fn div(&self, other: impl Operand) -> Tensor {
         self.binary(&other.to_tensor(self), BinaryOp::Div, "DivBackward0", "div")
     }
@@ -221,9 +249,10 @@ impl Tensor {
     /// `self ** exponent`; the exponent may be a number or a tensor.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![2.0f32, 3.0], &[2]);
+    /// let x = firelight::Tensor::tensor([2.0, 3.0]);
     /// assert_eq!(x.pow(2).to_vec::<f32>(), vec![4.0, 9.0]);
     /// ```
+    #[track_caller]
     pub fn pow(&self, exponent: impl Operand) -> Tensor {
         match exponent.as_scalar() {
             Some(e) => {
@@ -244,6 +273,7 @@ impl Tensor {
     }
 
     /// The larger of two tensors elementwise (NaN wins), broadcasting.
+    #[track_caller]
     pub fn maximum(&self, other: impl Operand) -> Tensor {
         self.binary(
             &other.to_tensor(self),
@@ -254,6 +284,7 @@ impl Tensor {
     }
 
     /// The smaller of two tensors elementwise (NaN wins), broadcasting.
+    #[track_caller]
     pub fn minimum(&self, other: impl Operand) -> Tensor {
         self.binary(
             &other.to_tensor(self),
@@ -264,16 +295,19 @@ impl Tensor {
     }
 
     /// `-self`.
+    #[track_caller]
     pub fn neg(&self) -> Tensor {
         self.unary(UnaryOp::Neg, "NegBackward0")
     }
 
     /// `|self|`.
+    #[track_caller]
     pub fn abs(&self) -> Tensor {
         self.unary(UnaryOp::Abs, "AbsBackward0")
     }
 
     /// -1, 0 or 1 by the sign of each element.
+    #[track_caller]
     pub fn sign(&self) -> Tensor {
         self.unary(UnaryOp::Sign, "SignBackward0")
     }
@@ -284,16 +318,19 @@ impl Tensor {
     /// let x = firelight::Tensor::zeros(&[1]);
     /// assert_eq!(x.exp().item::<f32>(), 1.0);
     /// ```
+    #[track_caller]
     pub fn exp(&self) -> Tensor {
         self.float_unary(UnaryOp::Exp, "ExpBackward0")
     }
 
     /// The natural logarithm.
+    #[track_caller]
     pub fn log(&self) -> Tensor {
         self.float_unary(UnaryOp::Log, "LogBackward0")
     }
 
     /// The square root.
+    #[track_caller]
     pub fn sqrt(&self) -> Tensor {
         self.float_unary(UnaryOp::Sqrt, "SqrtBackward0")
     }
@@ -301,9 +338,10 @@ impl Tensor {
     /// `max(self, 0)`.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![-1.0f32, 2.0], &[2]);
+    /// let x = firelight::Tensor::tensor([-1.0, 2.0]);
     /// assert_eq!(x.relu().to_vec::<f32>(), vec![0.0, 2.0]);
     /// ```
+    #[track_caller]
     pub fn relu(&self) -> Tensor {
         self.unary(UnaryOp::Relu, "ReluBackward0")
     }
@@ -317,16 +355,19 @@ impl Tensor {
     /// assert!((y[1] - 0.8427007929497149).abs() < 1e-15);
     /// assert!((y[2] + 0.9953222650189527).abs() < 1e-15);
     /// ```
+    #[track_caller]
     pub fn erf(&self) -> Tensor {
         self.float_unary(UnaryOp::Erf, "ErfBackward0")
     }
 
     /// `1 / (1 + e ** -self)`.
+    #[track_caller]
     pub fn sigmoid(&self) -> Tensor {
         self.float_unary(UnaryOp::Sigmoid, "SigmoidBackward0")
     }
 
     /// The hyperbolic tangent.
+    #[track_caller]
     pub fn tanh(&self) -> Tensor {
         self.float_unary(UnaryOp::Tanh, "TanhBackward0")
     }
@@ -334,9 +375,10 @@ impl Tensor {
     /// Clamps every element into `[min, max]`.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![-2.0f32, 0.5, 3.0], &[3]);
+    /// let x = firelight::Tensor::tensor([-2.0, 0.5, 3.0]);
     /// assert_eq!(x.clamp(-1.0, 1.0).to_vec::<f32>(), vec![-1.0, 0.5, 1.0]);
     /// ```
+    #[track_caller]
     pub fn clamp(&self, min: f64, max: f64) -> Tensor {
         assert!(
             !(min > max),
@@ -347,12 +389,14 @@ impl Tensor {
     }
 
     /// Clamps from below only.
+    #[track_caller]
     pub fn clamp_min(&self, min: f64) -> Tensor {
         self.for_bounds(&[min])
             .unary(UnaryOp::Clamp(min, f64::INFINITY), "ClampMinBackward0")
     }
 
     /// Clamps from above only.
+    #[track_caller]
     pub fn clamp_max(&self, max: f64) -> Tensor {
         self.for_bounds(&[max])
             .unary(UnaryOp::Clamp(f64::NEG_INFINITY, max), "ClampMaxBackward0")
@@ -361,6 +405,7 @@ impl Tensor {
     /// An integer tensor clamped to a fractional bound becomes a float tensor first, as
     /// PyTorch types a Python float bound (else the bound would be truncated); whole bounds
     /// keep the integer dtype, as a Python int bound does.
+    #[track_caller]
     fn for_bounds(&self, bounds: &[f64]) -> Tensor {
         if bounds.iter().any(|b| b.is_finite() && b.fract() != 0.0) {
             self.cast_for(self.float_dtype())
@@ -369,6 +414,7 @@ impl Tensor {
         }
     }
 
+    #[track_caller]
     fn compare(&self, other: impl Operand, op: CmpOp, op_name: &str) -> Tensor {
         let other = other.to_tensor(self);
         if self.device() != other.device() {
@@ -383,42 +429,52 @@ impl Tensor {
         );
         let shape = broadcast(op_name, &a, &b);
         let (la, lb) = (broadcast_layout(&a, &shape), broadcast_layout(&b, &shape));
-        let storage = with_storages(&a, &b, |sa, sb| sa.cmp(&la, sb, &lb, op));
+        let storage = {
+            let locked = storages(&a, &b);
+            let (sa, sb) = locked.get();
+            sa.cmp(&la, sb, &lb, op)
+        };
         Tensor::from_storage(storage, &shape)
     }
 
     /// Elementwise `self == other`, as a bool tensor.
     ///
     /// ```
-    /// let preds = firelight::Tensor::from_vec(vec![1i64, 2, 3], &[3]);
-    /// let y = firelight::Tensor::from_vec(vec![1i64, 0, 3], &[3]);
-    /// assert_eq!(preds.eq(&y).float().mean().item::<f32>(), 2.0 / 3.0);
+    /// let preds = firelight::Tensor::tensor([1, 2, 3]);
+    /// let y = firelight::Tensor::tensor([1, 0, 3]);
+    /// assert_eq!(preds.eq(&y).float().mean(..).item::<f32>(), 2.0 / 3.0);
     /// ```
+    #[track_caller]
     pub fn eq(&self, other: impl Operand) -> Tensor {
         self.compare(other, CmpOp::Eq, "eq")
     }
 
     /// Elementwise `self != other`.
+    #[track_caller]
     pub fn ne(&self, other: impl Operand) -> Tensor {
         self.compare(other, CmpOp::Ne, "ne")
     }
 
     /// Elementwise `self < other`.
+    #[track_caller]
     pub fn lt(&self, other: impl Operand) -> Tensor {
         self.compare(other, CmpOp::Lt, "lt")
     }
 
     /// Elementwise `self <= other`.
+    #[track_caller]
     pub fn le(&self, other: impl Operand) -> Tensor {
         self.compare(other, CmpOp::Le, "le")
     }
 
     /// Elementwise `self > other`.
+    #[track_caller]
     pub fn gt(&self, other: impl Operand) -> Tensor {
         self.compare(other, CmpOp::Gt, "gt")
     }
 
     /// Elementwise `self >= other`.
+    #[track_caller]
     pub fn ge(&self, other: impl Operand) -> Tensor {
         self.compare(other, CmpOp::Ge, "ge")
     }
@@ -427,10 +483,11 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let x = Tensor::from_vec(vec![-1.0f32, 2.0], &[2]);
+    /// let x = Tensor::tensor([-1.0, 2.0]);
     /// let y = Tensor::where_(&x.gt(0.0), &x, &Tensor::zeros(&[1]));
     /// assert_eq!(y.to_vec::<f32>(), vec![0.0, 2.0]);
     /// ```
+    #[track_caller]
     pub fn where_(condition: &Tensor, x: &Tensor, y: &Tensor) -> Tensor {
         assert_eq!(
             condition.dtype(),
@@ -441,13 +498,13 @@ impl Tensor {
         let dtype = result_type(x, y);
         let (x, y) = (x.cast_for(dtype), y.cast_for(dtype));
         let xy = broadcast("where", &x, &y);
-        let shape = broadcast_shapes(&xy, condition.shape()).unwrap_or_else(|| {
+        let Some(shape) = broadcast_shapes(&xy, condition.shape()) else {
             panic!(
                 "where: condition shape {:?} cannot be broadcast with {:?}",
                 condition.shape(),
                 xy
             )
-        });
+        };
         let (lc, lx, ly) = (
             broadcast_layout(condition, &shape),
             broadcast_layout(&x, &shape),
@@ -455,9 +512,9 @@ impl Tensor {
         );
         let storage = {
             let c = condition.storage();
-            with_storages(&x, &y, |sx, sy| {
-                Storage::where_cond(&c, &lc, sx, &lx, sy, &ly)
-            })
+            let locked = storages(&x, &y);
+            let (sx, sy) = locked.get();
+            Storage::where_cond(&c, &lc, sx, &lx, sy, &ly)
         };
         Tensor::from_op(storage, &shape, "WhereBackward0", &[&x, &y], |_| {
             Box::new(WhereBackward::new(condition, &x, &y))
@@ -467,9 +524,10 @@ impl Tensor {
     /// `value` where `mask` is true, else this tensor's elements.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// let x = firelight::Tensor::tensor([1.0, 2.0]);
     /// assert_eq!(x.masked_fill(&x.gt(1.5), 0.0).to_vec::<f32>(), vec![1.0, 0.0]);
     /// ```
+    #[track_caller]
     pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
         let v = Tensor::full_with(&[], value, self.dtype(), self.device());
         Tensor::where_(mask, &v, self)
@@ -479,9 +537,10 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::DType;
-    /// let x = firelight::Tensor::from_vec(vec![1.7f32, -1.7], &[2]);
+    /// let x = firelight::Tensor::tensor([1.7, -1.7]);
     /// assert_eq!(x.to_dtype(DType::I64).to_vec::<i64>(), vec![1, -1]);
     /// ```
+    #[track_caller]
     pub fn to_dtype(&self, dtype: DType) -> Tensor {
         if self.dtype() == dtype {
             return self.clone();
@@ -496,16 +555,19 @@ impl Tensor {
     }
 
     /// `to_dtype(DType::F32)`.
+    #[track_caller]
     pub fn float(&self) -> Tensor {
         self.to_dtype(DType::F32)
     }
 
     /// `to_dtype(DType::F64)`.
+    #[track_caller]
     pub fn double(&self) -> Tensor {
         self.to_dtype(DType::F64)
     }
 
     /// `to_dtype(DType::I64)`.
+    #[track_caller]
     pub fn long(&self) -> Tensor {
         self.to_dtype(DType::I64)
     }
@@ -515,36 +577,42 @@ macro_rules! binary_operator {
     ($trait:ident, $method:ident) => {
         impl<R: Operand> $trait<R> for Tensor {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: R) -> Tensor {
                 Tensor::$method(&self, rhs)
             }
         }
         impl<R: Operand> $trait<R> for &Tensor {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: R) -> Tensor {
                 Tensor::$method(self, rhs)
             }
         }
         impl $trait<Tensor> for f32 {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: Tensor) -> Tensor {
                 Tensor::$method(&self.to_tensor(&rhs), &rhs)
             }
         }
         impl $trait<&Tensor> for f32 {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: &Tensor) -> Tensor {
                 Tensor::$method(&self.to_tensor(rhs), rhs)
             }
         }
         impl $trait<Tensor> for f64 {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: Tensor) -> Tensor {
                 Tensor::$method(&self.to_tensor(&rhs), &rhs)
             }
         }
         impl $trait<&Tensor> for f64 {
             type Output = Tensor;
+            #[track_caller]
             fn $method(self, rhs: &Tensor) -> Tensor {
                 Tensor::$method(&self.to_tensor(rhs), rhs)
             }
@@ -558,6 +626,7 @@ binary_operator!(Div, div);
 
 impl Neg for Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn neg(self) -> Tensor {
         Tensor::neg(&self)
     }
@@ -565,6 +634,7 @@ impl Neg for Tensor {
 
 impl Neg for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn neg(self) -> Tensor {
         Tensor::neg(self)
     }

@@ -10,14 +10,15 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let x = Tensor::from_vec(vec![0.1f32, 0.9, 0.7, 0.3], &[2, 2]);
-    /// let idx = Tensor::from_vec(vec![1i64, 0], &[2, 1]);
+    /// let x = Tensor::tensor([[0.1, 0.9], [0.7, 0.3]]);
+    /// let idx = Tensor::tensor([[1], [0]]);
     /// assert_eq!(x.gather(1, &idx).to_vec::<f32>(), vec![0.9, 0.7]);
     /// ```
     ///
     /// # Panics
     /// If `index` is not int64, has another rank, is larger than `self` outside `dim`,
     /// or holds an index out of range.
+    #[track_caller]
     pub fn gather(&self, dim: i64, index: &Tensor) -> Tensor {
         let d = wrap_dim(dim, self.dim(), "gather");
         assert_eq!(
@@ -60,9 +61,10 @@ impl Tensor {
     /// ```
     /// use firelight::Tensor;
     /// let x = Tensor::arange(6).view(&[3, 2]);
-    /// let rows = x.index_select(0, &Tensor::from_vec(vec![2i64, 0], &[2]));
+    /// let rows = x.index_select(0, &Tensor::tensor([2, 0]));
     /// assert_eq!(rows.to_vec::<i64>(), vec![4, 5, 0, 1]);
     /// ```
+    #[track_caller]
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Tensor {
         let d = wrap_dim(dim, self.dim(), "index_select");
         assert_eq!(
@@ -104,8 +106,8 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let input = Tensor::from_vec(vec![0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6], &[2, 3]);
-    /// let target = Tensor::from_vec(vec![2i64, 0], &[2]);
+    /// let input = Tensor::tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    /// let target = Tensor::tensor([2, 0]);
     /// let picked = input.index(&[&Tensor::arange(2), &target]);
     /// assert_eq!(picked.to_vec::<f32>(), vec![0.3, 0.4]);
     /// ```
@@ -113,6 +115,7 @@ impl Tensor {
     /// # Panics
     /// If more index tensors than dims are given, they do not broadcast, they are not
     /// int64, or an index is out of range.
+    #[track_caller]
     pub fn index(&self, indices: &[&Tensor]) -> Tensor {
         let k = indices.len();
         assert!(
@@ -128,7 +131,7 @@ impl Tensor {
                 "index: index tensors must be int64, got {}",
                 t.dtype()
             );
-            shape = crate::layout::broadcast_shapes(&shape, t.shape()).unwrap_or_else(|| {
+            let Some(b) = crate::layout::broadcast_shapes(&shape, t.shape()) else {
                 panic!(
                     "index: index shapes {:?} cannot be broadcast together",
                     indices
@@ -136,7 +139,8 @@ impl Tensor {
                         .map(|t| t.shape().to_vec())
                         .collect::<Vec<_>>()
                 )
-            });
+            };
+            shape = b;
         }
         let exp: Vec<i64> = shape.iter().map(|&s| s as i64).collect();
         let rest: Vec<i64> = self.shape()[k..].iter().map(|&s| s as i64).collect();
@@ -170,6 +174,7 @@ impl Tensor {
     /// The row-major flat index of each broadcast index tuple, computed where the tensor
     /// lives (so indexing a GPU tensor reads nothing back). A tuple with an index out of
     /// range becomes -1, which `index_select` reports.
+    #[track_caller]
     fn flat_index_on_device(&self, indices: &[&Tensor], exp: &[i64]) -> Tensor {
         let dev = self.device();
         let mut flat = Tensor::full_with(&[], 0.0, DType::I64, dev);
@@ -196,6 +201,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If the list is empty, or shapes differ outside `dim`, or dtypes differ.
+    #[track_caller]
     pub fn cat(tensors: &[&Tensor], dim: i64) -> Tensor {
         assert!(
             !tensors.is_empty(),
@@ -265,6 +271,7 @@ impl Tensor {
     /// let a = Tensor::zeros(&[3]);
     /// assert_eq!(Tensor::stack(&[&a, &a], 0).shape(), &[2, 3]);
     /// ```
+    #[track_caller]
     pub fn stack(tensors: &[&Tensor], dim: i64) -> Tensor {
         assert!(
             !tensors.is_empty(),

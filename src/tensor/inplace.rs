@@ -7,6 +7,7 @@ use crate::layout::broadcast_shapes;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 impl Tensor {
+    #[track_caller]
     fn check_inplace(&self, op: &str, src: Option<&Tensor>) {
         if !crate::is_grad_enabled() {
             return;
@@ -30,6 +31,7 @@ impl Tensor {
 
     /// `src` ready to be written into `self`: same dtype, broadcast to `self`'s shape, and in
     /// storage of its own if it aliased `self`.
+    #[track_caller]
     fn inplace_source(&self, src: &Tensor, op: &str) -> (Tensor, crate::layout::Layout) {
         let promoted = super::elementwise::result_type(self, src);
         if promoted != self.dtype() && op != "copy_" {
@@ -61,6 +63,7 @@ impl Tensor {
         (s, l)
     }
 
+    #[track_caller]
     fn binary_(&self, other: impl Operand, op: BinaryOp, name: &str) -> &Tensor {
         let other = other.to_tensor(self);
         self.check_inplace(name, Some(&other));
@@ -78,6 +81,7 @@ impl Tensor {
     /// x.add_(1.0);
     /// assert_eq!(x.to_vec::<f32>(), vec![1.0, 1.0]);
     /// ```
+    #[track_caller]
     pub fn add_(&self, other: impl Operand) -> &Tensor {
         self.binary_(other, BinaryOp::Add, "add_")
     }
@@ -87,7 +91,7 @@ impl Tensor {
     /// ```
     /// use firelight::Tensor;
     /// let w = Tensor::ones(&[2]).requires_grad_(true);
-    /// (&w * 3.0).sum().backward();
+    /// (&w * 3.0).sum(..).backward();
     /// {
     ///     let _g = firelight::no_grad();
     ///     w.sub_(&w.grad().unwrap() * 0.1);
@@ -95,16 +99,19 @@ impl Tensor {
     /// }
     /// assert!((w.to_vec::<f32>()[0] - 0.7).abs() < 1e-6);
     /// ```
+    #[track_caller]
     pub fn sub_(&self, other: impl Operand) -> &Tensor {
         self.binary_(other, BinaryOp::Sub, "sub_")
     }
 
     /// Multiplies by `other` in place.
+    #[track_caller]
     pub fn mul_(&self, other: impl Operand) -> &Tensor {
         self.binary_(other, BinaryOp::Mul, "mul_")
     }
 
     /// Divides by `other` in place.
+    #[track_caller]
     pub fn div_(&self, other: impl Operand) -> &Tensor {
         self.binary_(other, BinaryOp::Div, "div_")
     }
@@ -113,9 +120,10 @@ impl Tensor {
     ///
     /// ```
     /// let x = firelight::Tensor::zeros(&[2, 2]);
-    /// x.copy_(&firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2]));
+    /// x.copy_(&firelight::Tensor::tensor([1.0, 2.0]));
     /// assert_eq!(x.to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0]);
     /// ```
+    #[track_caller]
     pub fn copy_(&self, src: &Tensor) -> &Tensor {
         self.check_inplace("copy_", Some(src));
         let (s, sl) = self.inplace_source(src, "copy_");
@@ -131,6 +139,7 @@ impl Tensor {
     /// x.fill_(3.0);
     /// assert_eq!(x.to_vec::<f32>(), vec![3.0, 3.0]);
     /// ```
+    #[track_caller]
     pub fn fill_(&self, value: f64) -> &Tensor {
         self.check_inplace("fill_", None);
         let v = Tensor::full_with(&[], value, self.dtype(), self.device());
@@ -145,8 +154,9 @@ impl Tensor {
     /// ```
     /// let g = firelight::Tensor::ones(&[3]);
     /// g.zero_();
-    /// assert_eq!(g.sum().item::<f32>(), 0.0);
+    /// assert_eq!(g.sum(..).item::<f32>(), 0.0);
     /// ```
+    #[track_caller]
     pub fn zero_(&self) -> &Tensor {
         self.fill_(0.0)
     }
@@ -168,6 +178,7 @@ impl Tensor {
 macro_rules! assign_operator {
     ($trait:ident, $method:ident, $inplace:ident) => {
         impl<R: Operand> $trait<R> for Tensor {
+            #[track_caller]
             fn $method(&mut self, rhs: R) {
                 self.$inplace(rhs);
             }

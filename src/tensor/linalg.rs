@@ -1,6 +1,6 @@
 //! Matrix products.
 use super::Tensor;
-use super::elementwise::with_storages;
+use super::elementwise::storages;
 use crate::autograd::rules::linalg::MatmulBackward;
 use crate::layout::{Layout, broadcast_shapes};
 
@@ -57,6 +57,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If the inner sizes differ or the batch dims do not broadcast.
+    #[track_caller]
     pub fn matmul(&self, other: &Tensor) -> Tensor {
         let (a, b) = (self, other);
         assert!(
@@ -67,13 +68,14 @@ impl Tensor {
         );
         match (a.dim(), b.dim()) {
             (1, 1) => a.unsqueeze(0).mm_batched(&b.unsqueeze(1)).reshape(&[]),
-            (1, _) => a.unsqueeze(0).mm_batched(b).squeeze_dim(-2),
-            (_, 1) => a.mm_batched(&b.unsqueeze(1)).squeeze_dim(-1),
+            (1, _) => a.unsqueeze(0).mm_batched(b).squeeze(-2),
+            (_, 1) => a.mm_batched(&b.unsqueeze(1)).squeeze(-1),
             _ => a.mm_batched(b),
         }
     }
 
     /// `matmul` for 2-D matrices only, like `torch.mm`.
+    #[track_caller]
     pub fn mm(&self, other: &Tensor) -> Tensor {
         assert!(
             self.dim() == 2 && other.dim() == 2,
@@ -84,15 +86,17 @@ impl Tensor {
         self.mm_batched(other)
     }
 
+    #[track_caller]
     fn mm_batched(&self, other: &Tensor) -> Tensor {
         let (a, b) = (self, other);
-        assert_eq!(
-            a.dtype(),
-            b.dtype(),
-            "matmul: expected both operands to have the same dtype, got {} and {}",
-            a.dtype(),
-            b.dtype()
-        );
+        if a.dtype() != b.dtype() {
+            panic!(
+                "matmul: expected both operands to have the same dtype, got {} and {}{}",
+                a.dtype(),
+                b.dtype(),
+                super::float64_hint(a.dtype(), b.dtype())
+            );
+        }
         assert_eq!(
             a.device(),
             b.device(),
@@ -111,16 +115,20 @@ impl Tensor {
         }
         let ba = &a.shape()[..a.dim() - 2];
         let bb = &b.shape()[..b.dim() - 2];
-        let batch = broadcast_shapes(ba, bb).unwrap_or_else(|| {
+        let Some(batch) = broadcast_shapes(ba, bb) else {
             panic!(
                 "matmul: batch dims of {:?} and {:?} cannot be broadcast",
                 a.shape(),
                 b.shape()
             )
-        });
+        };
         let (ta, la) = as_3d(a, &batch);
         let (tb, lb) = as_3d(b, &batch);
-        let storage = with_storages(&ta, &tb, |sa, sb| sa.bmm(&la, sb, &lb));
+        let storage = {
+            let locked = storages(&ta, &tb);
+            let (sa, sb) = locked.get();
+            sa.bmm(&la, sb, &lb)
+        };
         let shape: Vec<usize> = batch.iter().copied().chain([m, n]).collect();
         let name = if shape.len() == 2 {
             "MmBackward0"

@@ -11,10 +11,11 @@ pub(crate) mod random;
 mod reduce;
 mod view;
 
+pub use create::{Scalar, TensorData};
 pub use display::{PrintOptions, get_printoptions, set_printoptions};
 pub use elementwise::Operand;
 pub use random::{Generator, manual_seed};
-pub use reduce::Dims;
+pub use reduce::{Dim, Dims};
 
 use crate::autograd::{self, Backward, Node};
 use crate::backend::Storage;
@@ -51,8 +52,8 @@ pub(crate) struct Inner {
 ///
 /// ```
 /// use firelight::Tensor;
-/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
-/// let y = (&x * 2.0 + 1.0).sum();
+/// let x = Tensor::tensor([[1.0, 2.0], [3.0, 4.0]]);
+/// let y = (&x * 2.0 + 1.0).sum(..);
 /// assert_eq!(y.item::<f32>(), 24.0);
 /// ```
 #[derive(Clone)]
@@ -60,6 +61,7 @@ pub struct Tensor(pub(crate) Arc<Inner>);
 
 /// Wraps a dim that may be negative (`-1` is the last) into `0..ndim`, or panics naming
 /// the op and the valid range, as PyTorch does.
+#[track_caller]
 pub(crate) fn wrap_dim(dim: i64, ndim: usize, op: &str) -> usize {
     let n = ndim.max(1) as i64;
     if dim < -n || dim >= n {
@@ -74,6 +76,7 @@ pub(crate) fn wrap_dim(dim: i64, ndim: usize, op: &str) -> usize {
 
 /// Panics, naming the op and both devices as PyTorch does, when `a` and `b` live on
 /// different devices.
+#[track_caller]
 pub(crate) fn check_same_device(op: &str, a: &Tensor, b: &Tensor) {
     let (da, db) = (a.device(), b.device());
     if da != db {
@@ -81,7 +84,19 @@ pub(crate) fn check_same_device(op: &str, a: &Tensor, b: &Tensor) {
     }
 }
 
+/// For a float32/float64 mismatch, where the float64 side most likely came from Rust
+/// float literals (`f64`) in `Tensor::from_vec`: what to write instead.
+pub(crate) fn float64_hint(a: DType, b: DType) -> &'static str {
+    if matches!((a, b), (DType::F32, DType::F64) | (DType::F64, DType::F32)) {
+        " (Rust float literals are f64, so `Tensor::from_vec(vec![1.0, ...], ..)` is float64: \
+         `Tensor::tensor([1.0, ...])` gives the default float32, or call `.float()`)"
+    } else {
+        ""
+    }
+}
+
 #[cold]
+#[track_caller]
 pub(crate) fn device_mismatch(op: &str, a: Device, b: Device) -> ! {
     panic!(
         "{op}: expected all tensors to be on the same device, but found at least two devices, {a} and {b}"
@@ -106,6 +121,7 @@ impl Tensor {
     }
 
     /// A new contiguous tensor owning `storage`, recording nothing.
+    #[track_caller]
     pub(crate) fn from_storage(storage: Storage, shape: &[usize]) -> Tensor {
         let cell = Arc::new(StorageCell {
             device: AtomicU64::new(storage.device().to_bits()),
@@ -205,6 +221,7 @@ impl Tensor {
     /// let x = firelight::Tensor::zeros(&[64, 784]);
     /// assert_eq!(x.size(-1), 784);
     /// ```
+    #[track_caller]
     pub fn size(&self, dim: i64) -> usize {
         self.shape()[wrap_dim(dim, self.dim(), "size")]
     }
@@ -270,6 +287,7 @@ impl Tensor {
     ///
     /// # Panics
     /// For non-float tensors, and when turning it off on a non-leaf.
+    #[track_caller]
     pub fn requires_grad_(&self, requires_grad: bool) -> Tensor {
         if requires_grad && !self.dtype().is_float() {
             panic!(
@@ -310,8 +328,8 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
-    /// (&w * &w).sum().backward();
+    /// let w = Tensor::tensor([1.0, 2.0]).requires_grad_(true);
+    /// (&w * &w).sum(..).backward();
     /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![2.0, 4.0]);
     /// ```
     pub fn grad(&self) -> Option<Tensor> {
@@ -327,6 +345,7 @@ impl Tensor {
     /// w.set_grad(None);
     /// assert!(w.grad().is_none());
     /// ```
+    #[track_caller]
     pub fn set_grad(&self, grad: Option<Tensor>) {
         if let Some(g) = &grad {
             assert_eq!(
@@ -375,8 +394,8 @@ impl Tensor {
     ///
     /// ```
     /// use firelight::Tensor;
-    /// let x = Tensor::from_vec(vec![3.0f32], &[1]).requires_grad_(true);
-    /// let y = (&x * &x).sum();
+    /// let x = Tensor::tensor([3.0]).requires_grad_(true);
+    /// let y = (&x * &x).sum(..);
     /// y.backward();
     /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![6.0]);
     /// ```
@@ -384,6 +403,7 @@ impl Tensor {
     /// # Panics
     /// If the tensor has more than one element (use [`Tensor::backward_with`]), does not
     /// require grad, or the graph was already freed by an earlier backward.
+    #[track_caller]
     pub fn backward(&self) {
         if self.numel() != 1 {
             panic!(
@@ -402,10 +422,11 @@ impl Tensor {
     /// use firelight::Tensor;
     /// let x = Tensor::ones(&[2]).requires_grad_(true);
     /// let y = &x * 3.0;
-    /// y.backward_with(&Tensor::from_vec(vec![1.0f32, 2.0], &[2]), true);
-    /// y.backward_with(&Tensor::from_vec(vec![1.0f32, 2.0], &[2]), false);
+    /// y.backward_with(&Tensor::tensor([1.0, 2.0]), true);
+    /// y.backward_with(&Tensor::tensor([1.0, 2.0]), false);
     /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![6.0, 12.0]);
     /// ```
+    #[track_caller]
     pub fn backward_with(&self, gradient: &Tensor, retain_graph: bool) {
         assert_eq!(
             gradient.shape(),
@@ -420,10 +441,11 @@ impl Tensor {
     /// The value of a one-element tensor, converted to `T`.
     ///
     /// ```
-    /// let loss = firelight::Tensor::from_vec(vec![2.5f32], &[]);
+    /// let loss = firelight::Tensor::tensor(2.5);
     /// assert_eq!(loss.item::<f32>(), 2.5);
     /// assert_eq!(loss.item::<f64>(), 2.5);
     /// ```
+    #[track_caller]
     pub fn item<T: Element>(&self) -> T {
         if self.numel() != 1 {
             panic!(
@@ -440,6 +462,7 @@ impl Tensor {
     /// let x = firelight::Tensor::arange(4).view(&[2, 2]).t();
     /// assert_eq!(x.to_vec::<i64>(), vec![0, 2, 1, 3]);
     /// ```
+    #[track_caller]
     pub fn to_vec<T: Element>(&self) -> Vec<T> {
         if self.device() != Device::Cpu {
             return self.detach().to(&Device::Cpu).to_vec();
@@ -462,13 +485,14 @@ impl Tensor {
     /// use firelight::{Device, Tensor};
     /// let dev = Device::gpu_if_available();
     /// let x = Tensor::ones(&[2]).requires_grad_(true);
-    /// (x.to(&dev) * 3.0).sum().backward();
+    /// (x.to(&dev) * 3.0).sum(..).backward();
     /// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![3.0, 3.0]);
     /// ```
     ///
     /// # Panics
     /// For a GPU device that cannot be opened (check with [`Device::gpu`] first), and for
     /// float64 on the GPU, which WGSL cannot compute.
+    #[track_caller]
     pub fn to(&self, device: &Device) -> Tensor {
         if self.device() == *device {
             return self.clone();
@@ -482,6 +506,7 @@ impl Tensor {
 
     /// Moves the storage itself to `device`, so that every handle and view of it follows
     /// (what `Module::to` needs to move parameters in place). The gradient moves too.
+    #[track_caller]
     pub(crate) fn move_to_(&self, device: Device) {
         if self.device() == device {
             return;

@@ -5,11 +5,41 @@ use crate::autograd::rules::reduce::{
 };
 use crate::backend::{BinaryOp, ReduceOp, Storage};
 use crate::layout::Layout;
+use std::ops::RangeFull;
 
-/// One dim or several, each possibly negative: `1`, `-1`, `&[0, 2]`, `[1, 2]`.
+/// The dims a reduction runs over: one dim (`1`, `-1`), several (`[0, 2]`, `&[0, 2]`, a
+/// `Vec`), or `..` for every dim — PyTorch's no-argument form, `x.sum()` being
+/// `x.sum(..)`. Negative dims count from the end.
+///
+/// ```
+/// use firelight::Tensor;
+/// let x = Tensor::ones(&[2, 3, 4]);
+/// assert_eq!(x.sum(-1).shape(), &[2, 3]);
+/// assert_eq!(x.sum([0, 2]).shape(), &[3]);
+/// assert_eq!(x.sum(..).item::<f32>(), 24.0);
+/// ```
+///
+/// A reduction always says what it reduces, so a PyTorch `x.exp().sum(-1)` means the
+/// same here, and rustc never gets to suggest dropping the dim (which once summed
+/// everything): `x.sum()` does not compile.
+///
+/// ```compile_fail,E0061
+/// let x = firelight::Tensor::ones(&[2, 3]);
+/// let total = x.sum(); // error: this method takes 1 argument; write `x.sum(..)`
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not name dims",
+    label = "expected one dim (`1`, `-1`), several (`[0, 2]`), or `..` for every dim",
+    note = "PyTorch's `x.sum()` is `x.sum(..)`; `x.sum(dim=1, keepdim=True)` is `x.sum_keepdim(1)`"
+)]
 pub trait Dims {
-    /// The dims as given.
+    /// The dims as given (empty for `..`).
     fn dims(&self) -> Vec<i64>;
+
+    /// True for `..`, every dim.
+    fn is_all(&self) -> bool {
+        false
+    }
 }
 
 impl Dims for i64 {
@@ -42,18 +72,95 @@ impl Dims for Vec<i64> {
     }
 }
 
+impl Dims for RangeFull {
+    fn dims(&self) -> Vec<i64> {
+        Vec::new()
+    }
+    fn is_all(&self) -> bool {
+        true
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for i64 {}
+    impl Sealed for std::ops::RangeFull {}
+}
+
+/// One dim (`1`, `-1`), or `..` for the whole tensor: the argument of [`Tensor::max`],
+/// [`Tensor::min`], [`Tensor::argmax`] and [`Tensor::argmin`], as PyTorch's `dim=` or its
+/// absence. With a dim, `max` and `min` give `(values, indices)`, as PyTorch's
+/// `x.max(1)`; with `..`, the one extreme value, as `x.max()`.
+///
+/// ```
+/// use firelight::Tensor;
+/// let x = Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
+/// let (values, indices) = x.max(1);
+/// assert_eq!(values.to_vec::<f32>(), vec![5.0, 7.0]);
+/// assert_eq!(indices.to_vec::<i64>(), vec![1, 0]);
+/// assert_eq!(x.max(..).item::<f32>(), 7.0);
+/// assert_eq!(x.argmax(1).to_vec::<i64>(), vec![1, 0]);
+/// assert_eq!(x.argmax(..).item::<i64>(), 2); // the flattened index
+/// ```
+///
+/// `x.argmax()` does not compile: the flattened index is asked for by name, `..`, so an
+/// accuracy computed as `out.argmax(1).eq(&y)` cannot quietly become one index.
+///
+/// ```compile_fail,E0061
+/// let out = firelight::Tensor::zeros(&[4, 10]);
+/// let preds = out.argmax(); // error: this method takes 1 argument; write `argmax(1)` or `argmax(..)`
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not one dim",
+    label = "expected one dim (an `i64` such as `1` or `-1`), or `..` for the whole tensor",
+    note = "PyTorch's `x.argmax()` is `x.argmax(..)`, `x.max(dim=1)` is `x.max(1)`"
+)]
+pub trait Dim: sealed::Sealed + Copy {
+    /// What `max` and `min` give: `(values, indices)` for a dim, a 0-dim tensor for `..`.
+    type Extreme;
+
+    /// The dim, or `None` for `..`.
+    fn dim(self) -> Option<i64>;
+
+    #[doc(hidden)]
+    #[track_caller]
+    fn extreme(self, t: &Tensor, max: bool) -> Self::Extreme;
+}
+
+impl Dim for i64 {
+    type Extreme = (Tensor, Tensor);
+    fn dim(self) -> Option<i64> {
+        Some(self)
+    }
+    #[track_caller]
+    fn extreme(self, t: &Tensor, max: bool) -> (Tensor, Tensor) {
+        t.extreme_dim(self, false, max)
+    }
+}
+
+impl Dim for RangeFull {
+    type Extreme = Tensor;
+    fn dim(self) -> Option<i64> {
+        None
+    }
+    #[track_caller]
+    fn extreme(self, t: &Tensor, max: bool) -> Tensor {
+        t.extreme_all(max)
+    }
+}
+
 impl Tensor {
     /// Sorted, unique, non-negative dims.
-    fn resolve_dims(&self, dims: &impl Dims, op: &str) -> Vec<usize> {
+    #[track_caller]
+    pub(crate) fn resolve_dims(&self, dims: &impl Dims, op: &str) -> Vec<usize> {
         // An empty list reduces over every dim, as in PyTorch.
         if dims.dims().is_empty() {
             return (0..self.dim()).collect();
         }
-        let mut d: Vec<usize> = dims
-            .dims()
-            .iter()
-            .map(|&d| wrap_dim(d, self.dim(), op))
-            .collect();
+        let mut d = Vec::new();
+        for dim in dims.dims() {
+            d.push(wrap_dim(dim, self.dim(), op));
+        }
         d.sort_unstable();
         let n = d.len();
         d.dedup();
@@ -81,6 +188,7 @@ impl Tensor {
         out
     }
 
+    #[track_caller]
     fn sum_impl(&self, dims: Vec<usize>, keepdim: bool, name: &'static str) -> Tensor {
         let storage = self.storage().reduce(self.layout(), &dims, ReduceOp::Sum);
         let shape = self.reduced_shape(&dims, keepdim);
@@ -94,28 +202,46 @@ impl Tensor {
         })
     }
 
-    /// The sum of all elements, as a 0-dim tensor (int64 for integer and bool input).
+    /// The sum over `dims`, like PyTorch's `x.sum(dim)`; `x.sum(..)` is the sum of every
+    /// element (`x.sum()`), as a 0-dim tensor. Integer and bool input sum to int64.
     ///
     /// ```
     /// let x = firelight::Tensor::ones(&[2, 3]);
-    /// assert_eq!(x.sum().item::<f32>(), 6.0);
+    /// assert_eq!(x.sum(..).item::<f32>(), 6.0);
+    /// assert_eq!(x.sum(-1).to_vec::<f32>(), vec![3.0, 3.0]);
+    /// assert_eq!(x.sum([0, 1]).shape(), &[] as &[usize]);
     /// ```
-    pub fn sum(&self) -> Tensor {
-        self.sum_impl((0..self.dim()).collect(), false, "SumBackward0")
-    }
-
-    /// The sum over `dims`, keeping them as size 1 when `keepdim`.
     ///
-    /// ```
-    /// let x = firelight::Tensor::ones(&[2, 3]);
-    /// assert_eq!(x.sum_dim(-1, false).shape(), &[2]);
-    /// assert_eq!(x.sum_dim([0, 1], true).shape(), &[1, 1]);
-    /// ```
-    pub fn sum_dim(&self, dims: impl Dims, keepdim: bool) -> Tensor {
+    /// # Panics
+    /// If a dim is out of range or repeated.
+    #[track_caller]
+    pub fn sum(&self, dims: impl Dims) -> Tensor {
+        let name = if dims.is_all() {
+            "SumBackward0"
+        } else {
+            "SumBackward1"
+        };
         let dims = self.resolve_dims(&dims, "sum");
-        self.sum_impl(dims, keepdim, "SumBackward1")
+        self.sum_impl(dims, false, name)
     }
 
+    /// [`Tensor::sum`] keeping the reduced dims as size 1 (`keepdim=True`).
+    ///
+    /// ```
+    /// let x = firelight::Tensor::ones(&[2, 3]);
+    /// assert_eq!(x.sum_keepdim(-1).shape(), &[2, 1]);
+    /// assert_eq!(x.sum_keepdim(..).shape(), &[1, 1]);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::sum`].
+    #[track_caller]
+    pub fn sum_keepdim(&self, dims: impl Dims) -> Tensor {
+        let dims = self.resolve_dims(&dims, "sum");
+        self.sum_impl(dims, true, "SumBackward1")
+    }
+
+    #[track_caller]
     fn mean_impl(&self, dims: Vec<usize>, keepdim: bool, name: &'static str) -> Tensor {
         if !self.dtype().is_float() {
             panic!(
@@ -148,28 +274,51 @@ impl Tensor {
         })
     }
 
-    /// The mean of all elements (float tensors only, as in PyTorch).
+    /// The mean over `dims`, like PyTorch's `x.mean(dim)`; `x.mean(..)` is the mean of
+    /// every element (`x.mean()`). Float tensors only, as in PyTorch.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 6.0], &[4]);
-    /// assert_eq!(x.mean().item::<f32>(), 3.0);
+    /// let x = firelight::Tensor::tensor([[1.0, 3.0], [5.0, 7.0]]);
+    /// assert_eq!(x.mean(..).item::<f32>(), 4.0);
+    /// assert_eq!(x.mean(0).to_vec::<f32>(), vec![3.0, 5.0]);
     /// ```
-    pub fn mean(&self) -> Tensor {
-        self.mean_impl((0..self.dim()).collect(), false, "MeanBackward0")
-    }
-
-    /// The mean over `dims`.
     ///
-    /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 3.0, 5.0, 7.0], &[2, 2]);
-    /// assert_eq!(x.mean_dim(0, false).to_vec::<f32>(), vec![3.0, 5.0]);
-    /// ```
-    pub fn mean_dim(&self, dims: impl Dims, keepdim: bool) -> Tensor {
+    /// # Panics
+    /// For integer or bool input (call `.float()` first), or a dim out of range.
+    #[track_caller]
+    pub fn mean(&self, dims: impl Dims) -> Tensor {
+        let name = if dims.is_all() {
+            "MeanBackward0"
+        } else {
+            "MeanBackward1"
+        };
         let dims = self.resolve_dims(&dims, "mean");
-        self.mean_impl(dims, keepdim, "MeanBackward1")
+        self.mean_impl(dims, false, name)
     }
 
-    fn extreme_all(&self, op: ReduceOp, name: &'static str) -> Tensor {
+    /// [`Tensor::mean`] keeping the reduced dims as size 1.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::tensor([[1.0, 3.0], [5.0, 7.0]]);
+    /// assert_eq!(x.mean_keepdim(1).to_vec::<f32>(), vec![2.0, 6.0]);
+    /// assert_eq!(x.mean_keepdim(1).shape(), &[2, 1]);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::mean`].
+    #[track_caller]
+    pub fn mean_keepdim(&self, dims: impl Dims) -> Tensor {
+        let dims = self.resolve_dims(&dims, "mean");
+        self.mean_impl(dims, true, "MeanBackward1")
+    }
+
+    #[track_caller]
+    fn extreme_all(&self, max: bool) -> Tensor {
+        let (op, name) = if max {
+            (ReduceOp::Max, "MaxBackward1")
+        } else {
+            (ReduceOp::Min, "MinBackward1")
+        };
         let dims: Vec<usize> = (0..self.dim()).collect();
         let storage = self.storage().reduce(self.layout(), &dims, op);
         Tensor::from_op(storage, &[], name, &[self], |out| {
@@ -177,22 +326,18 @@ impl Tensor {
         })
     }
 
-    /// The largest element (NaN if any is NaN).
-    ///
-    /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 5.0, 3.0], &[3]);
-    /// assert_eq!(x.max().item::<f32>(), 5.0);
-    /// ```
-    pub fn max(&self) -> Tensor {
-        self.extreme_all(ReduceOp::Max, "MaxBackward1")
+    #[track_caller]
+    fn extreme_dim(&self, dim: i64, keepdim: bool, max: bool) -> (Tensor, Tensor) {
+        let (op, name) = if max {
+            (ReduceOp::ArgMax, "MaxBackward0")
+        } else {
+            (ReduceOp::ArgMin, "MinBackward0")
+        };
+        self.extreme_dim_op(dim, keepdim, op, name)
     }
 
-    /// The smallest element.
-    pub fn min(&self) -> Tensor {
-        self.extreme_all(ReduceOp::Min, "MinBackward1")
-    }
-
-    fn extreme_dim(
+    #[track_caller]
+    fn extreme_dim_op(
         &self,
         dim: i64,
         keepdim: bool,
@@ -224,72 +369,180 @@ impl Tensor {
         (values, idx)
     }
 
-    /// The largest value along `dim` and its index, like `torch.max(x, dim)`.
+    /// The largest values along `dim` and their indices, as PyTorch's `x.max(dim)`; with
+    /// `..`, the largest element (`x.max()`). NaN is the largest value, as in PyTorch;
+    /// the first maximum wins ties.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 5.0, 7.0, 2.0], &[2, 2]);
-    /// let (v, i) = x.max_dim(1, false);
+    /// let x = firelight::Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
+    /// let (v, i) = x.max(1);
     /// assert_eq!(v.to_vec::<f32>(), vec![5.0, 7.0]);
     /// assert_eq!(i.to_vec::<i64>(), vec![1, 0]);
+    /// assert_eq!(x.max(..).item::<f32>(), 7.0);
     /// ```
-    pub fn max_dim(&self, dim: i64, keepdim: bool) -> (Tensor, Tensor) {
-        self.extreme_dim(dim, keepdim, ReduceOp::ArgMax, "MaxBackward0")
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    #[track_caller]
+    pub fn max<D: Dim>(&self, dim: D) -> D::Extreme {
+        dim.extreme(self, true)
     }
 
-    /// The smallest value along `dim` and its index.
-    pub fn min_dim(&self, dim: i64, keepdim: bool) -> (Tensor, Tensor) {
-        self.extreme_dim(dim, keepdim, ReduceOp::ArgMin, "MinBackward0")
+    /// [`Tensor::max`] over `dim`, keeping it as size 1 (`keepdim=True`).
+    ///
+    /// ```
+    /// let x = firelight::Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
+    /// let (v, i) = x.max_keepdim(1);
+    /// assert_eq!(v.shape(), &[2, 1]);
+    /// assert_eq!(i.to_vec::<i64>(), vec![1, 0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    #[track_caller]
+    pub fn max_keepdim(&self, dim: i64) -> (Tensor, Tensor) {
+        self.extreme_dim(dim, true, true)
     }
 
+    /// The smallest values along `dim` and their indices (`x.min(dim)`); with `..`, the
+    /// smallest element (`x.min()`).
+    ///
+    /// ```
+    /// let x = firelight::Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
+    /// assert_eq!(x.min(0).0.to_vec::<f32>(), vec![1.0, 2.0]);
+    /// assert_eq!(x.min(..).item::<f32>(), 1.0);
+    /// ```
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    #[track_caller]
+    pub fn min<D: Dim>(&self, dim: D) -> D::Extreme {
+        dim.extreme(self, false)
+    }
+
+    /// [`Tensor::min`] over `dim`, keeping it as size 1.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::tensor([[1.0, 5.0], [7.0, 2.0]]);
+    /// assert_eq!(x.min_keepdim(0).1.to_vec::<i64>(), vec![0, 1]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    #[track_caller]
+    pub fn min_keepdim(&self, dim: i64) -> (Tensor, Tensor) {
+        self.extreme_dim(dim, true, false)
+    }
+
+    #[track_caller]
     fn arg_all(&self, op: ReduceOp) -> Tensor {
         let flat = self.detach().reshape(&[-1]);
         let s = flat.storage().reduce(flat.layout(), &[0], op);
         Tensor::from_storage(s, &[])
     }
 
-    /// The index of the largest element of the flattened tensor (first one on ties).
+    #[track_caller]
+    fn arg(&self, dim: Option<i64>, keepdim: bool, op: ReduceOp, name: &'static str) -> Tensor {
+        match dim {
+            None => self.arg_all(op),
+            Some(d) => self.detach().extreme_dim_op(d, keepdim, op, name).1,
+        }
+    }
+
+    /// Indices of the largest values along `dim`, like PyTorch's `x.argmax(dim)` (the
+    /// first one on ties); `x.argmax(..)` is the index of the largest element of the
+    /// flattened tensor (`x.argmax()`).
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 5.0, 7.0, 2.0], &[2, 2]);
-    /// assert_eq!(x.argmax().item::<i64>(), 2);
+    /// let out = firelight::Tensor::tensor([[0.1, 0.9], [0.8, 0.2]]);
+    /// assert_eq!(out.argmax(1).to_vec::<i64>(), vec![1, 0]);
+    /// assert_eq!(out.argmax(..).item::<i64>(), 1);
     /// ```
-    pub fn argmax(&self) -> Tensor {
-        self.arg_all(ReduceOp::ArgMax)
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    #[track_caller]
+    pub fn argmax(&self, dim: impl Dim) -> Tensor {
+        self.arg(dim.dim(), false, ReduceOp::ArgMax, "argmax")
     }
 
-    /// The index of the smallest element of the flattened tensor.
-    pub fn argmin(&self) -> Tensor {
-        self.arg_all(ReduceOp::ArgMin)
-    }
-
-    /// Indices of the largest values along `dim`, like `torch.argmax(x, dim)`.
+    /// [`Tensor::argmax`] over `dim`, keeping it as size 1.
     ///
     /// ```
-    /// let out = firelight::Tensor::from_vec(vec![0.1f32, 0.9, 0.8, 0.2], &[2, 2]);
-    /// assert_eq!(out.argmax_dim(1, false).to_vec::<i64>(), vec![1, 0]);
+    /// let out = firelight::Tensor::tensor([[0.1, 0.9], [0.8, 0.2]]);
+    /// assert_eq!(out.argmax_keepdim(1).shape(), &[2, 1]);
     /// ```
-    pub fn argmax_dim(&self, dim: i64, keepdim: bool) -> Tensor {
-        self.detach()
-            .extreme_dim(dim, keepdim, ReduceOp::ArgMax, "argmax")
-            .1
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    #[track_caller]
+    pub fn argmax_keepdim(&self, dim: i64) -> Tensor {
+        self.arg(Some(dim), true, ReduceOp::ArgMax, "argmax")
     }
 
-    /// Indices of the smallest values along `dim`.
-    pub fn argmin_dim(&self, dim: i64, keepdim: bool) -> Tensor {
-        self.detach()
-            .extreme_dim(dim, keepdim, ReduceOp::ArgMin, "argmin")
-            .1
-    }
-
-    /// `log(sum(exp(x)))` over `dims`, computed stably (the max is subtracted first).
+    /// Indices of the smallest values along `dim` (`x.argmin(dim)`); `x.argmin(..)` is the
+    /// flattened index of the smallest element.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1000.0f32, 1000.0], &[2]);
-    /// let y = x.logsumexp(0, false).item::<f32>();
+    /// let out = firelight::Tensor::tensor([[0.1, 0.9], [0.8, 0.2]]);
+    /// assert_eq!(out.argmin(0).to_vec::<i64>(), vec![0, 1]);
+    /// assert_eq!(out.argmin(..).item::<i64>(), 0);
+    /// ```
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    #[track_caller]
+    pub fn argmin(&self, dim: impl Dim) -> Tensor {
+        self.arg(dim.dim(), false, ReduceOp::ArgMin, "argmin")
+    }
+
+    /// [`Tensor::argmin`] over `dim`, keeping it as size 1.
+    ///
+    /// ```
+    /// let out = firelight::Tensor::tensor([[0.1, 0.9], [0.8, 0.2]]);
+    /// assert_eq!(out.argmin_keepdim(0).to_vec::<i64>(), vec![0, 1]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    #[track_caller]
+    pub fn argmin_keepdim(&self, dim: i64) -> Tensor {
+        self.arg(Some(dim), true, ReduceOp::ArgMin, "argmin")
+    }
+
+    /// `log(sum(exp(x)))` over `dims`, computed stably (the max is subtracted first), like
+    /// `torch.logsumexp(x, dim)`; `..` reduces every dim.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::tensor([1000.0, 1000.0]);
+    /// let y = x.logsumexp(0).item::<f32>();
     /// assert!((y - (1000.0 + 2f32.ln())).abs() < 1e-3);
     /// ```
-    pub fn logsumexp(&self, dims: impl Dims, keepdim: bool) -> Tensor {
-        let d = self.resolve_dims(&dims, "logsumexp");
+    ///
+    /// # Panics
+    /// If a dim is out of range or repeated.
+    #[track_caller]
+    pub fn logsumexp(&self, dims: impl Dims) -> Tensor {
+        self.logsumexp_impl(&dims, false)
+    }
+
+    /// [`Tensor::logsumexp`] keeping the reduced dims as size 1.
+    ///
+    /// ```
+    /// let x = firelight::Tensor::zeros(&[2, 3]);
+    /// assert_eq!(x.logsumexp_keepdim(1).shape(), &[2, 1]);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::logsumexp`].
+    #[track_caller]
+    pub fn logsumexp_keepdim(&self, dims: impl Dims) -> Tensor {
+        self.logsumexp_impl(&dims, true)
+    }
+
+    #[track_caller]
+    fn logsumexp_impl(&self, dims: &impl Dims, keepdim: bool) -> Tensor {
+        let d = self.resolve_dims(dims, "logsumexp");
         let x = self.to_dtype(self.float_dtype());
         let dims_i: Vec<i64> = d.iter().map(|&v| v as i64).collect();
         // The shift is a constant for autograd: the result does not depend on it.
@@ -297,18 +550,18 @@ impl Tensor {
             let _g = crate::no_grad();
             let mut m = x.detach();
             for &dim in d.iter().rev() {
-                m = m.max_dim(dim as i64, true).0;
+                m = m.max_keepdim(dim as i64).0;
             }
             let finite = m.abs().lt(f64::INFINITY);
             Tensor::where_(&finite, &m, &m.zeros_like())
         };
-        let out = (&x - &m).exp().sum_dim(dims_i.clone(), true).log() + &m;
+        let out = (&x - &m).exp().sum_keepdim(dims_i).log() + &m;
         if keepdim {
             out
         } else {
             let mut o = out;
             for &dim in d.iter().rev() {
-                o = o.squeeze_dim(dim as i64);
+                o = o.squeeze(dim as i64);
             }
             o
         }

@@ -1,6 +1,6 @@
 //! Views that share storage (view, reshape, transpose, permute, narrow, select, unsqueeze,
 //! squeeze, expand, flatten) and the copies that make memory contiguous.
-use super::{Tensor, wrap_dim};
+use super::{Dims, Tensor, wrap_dim};
 use crate::autograd::rules::view::{
     CloneBackward, ExpandBackward, NarrowBackward, PermuteBackward, ReshapeBackward, SelectBackward,
 };
@@ -8,6 +8,7 @@ use crate::layout::{Layout, contiguous_strides};
 use std::ops::{Bound, RangeBounds};
 
 /// Resolves one `-1` in a requested shape, checking the element count.
+#[track_caller]
 fn infer_shape(numel: usize, sizes: &[i64], op: &str) -> Vec<usize> {
     let mut infer = None;
     let mut known = 1usize;
@@ -53,16 +54,17 @@ impl Tensor {
     /// # Panics
     /// If the sizes do not match the element count, or the strides cannot express the
     /// new shape without copying (use [`Tensor::reshape`]).
+    #[track_caller]
     pub fn view(&self, shape: &[i64]) -> Tensor {
         let new_shape = infer_shape(self.numel(), shape, "view");
-        let strides = self.layout().view_strides(&new_shape).unwrap_or_else(|| {
+        let Some(strides) = self.layout().view_strides(&new_shape) else {
             panic!(
                 "view: size {new_shape:?} is not compatible with input tensor's size {:?} and stride {:?} \
                  (at least one dimension spans across two contiguous subspaces); use reshape instead",
                 self.shape(),
                 self.stride()
             )
-        });
+        };
         let in_shape = self.shape().to_vec();
         let layout = self.restride(new_shape, strides, self.layout().offset);
         self.view_op(layout, "ViewBackward0", || {
@@ -76,6 +78,7 @@ impl Tensor {
     /// let x = firelight::Tensor::arange(6).view(&[2, 3]).t();
     /// assert_eq!(x.reshape(&[-1]).to_vec::<i64>(), vec![0, 3, 1, 4, 2, 5]);
     /// ```
+    #[track_caller]
     pub fn reshape(&self, shape: &[i64]) -> Tensor {
         let new_shape = infer_shape(self.numel(), shape, "reshape");
         if self.layout().view_strides(&new_shape).is_some() {
@@ -91,6 +94,7 @@ impl Tensor {
     /// let x = firelight::Tensor::zeros(&[2, 3, 4]);
     /// assert_eq!(x.transpose(0, -1).shape(), &[4, 3, 2]);
     /// ```
+    #[track_caller]
     pub fn transpose(&self, dim0: i64, dim1: i64) -> Tensor {
         let n = self.dim();
         let (a, b) = (
@@ -111,6 +115,7 @@ impl Tensor {
     /// let x = firelight::Tensor::zeros(&[784, 10]);
     /// assert_eq!(x.t().shape(), &[10, 784]);
     /// ```
+    #[track_caller]
     pub fn t(&self) -> Tensor {
         assert!(
             self.dim() <= 2,
@@ -129,6 +134,7 @@ impl Tensor {
     /// let x = firelight::Tensor::zeros(&[2, 3, 4]);
     /// assert_eq!(x.permute(&[2, 0, 1]).shape(), &[4, 2, 3]);
     /// ```
+    #[track_caller]
     pub fn permute(&self, dims: &[i64]) -> Tensor {
         let n = self.dim();
         assert_eq!(
@@ -138,7 +144,10 @@ impl Tensor {
             dims.len(),
             n
         );
-        let perm: Vec<usize> = dims.iter().map(|&d| wrap_dim(d, n, "permute")).collect();
+        let mut perm = Vec::with_capacity(n);
+        for &d in dims {
+            perm.push(wrap_dim(d, n, "permute"));
+        }
         let mut seen = vec![false; n];
         for &p in &perm {
             assert!(
@@ -166,6 +175,7 @@ impl Tensor {
     /// let x = firelight::Tensor::arange(10);
     /// assert_eq!(x.narrow(0, 2, 3).to_vec::<i64>(), vec![2, 3, 4]);
     /// ```
+    #[track_caller]
     pub fn narrow(&self, dim: i64, start: usize, length: usize) -> Tensor {
         let d = wrap_dim(dim, self.dim(), "narrow");
         let size = self.shape()[d];
@@ -197,6 +207,7 @@ impl Tensor {
     /// ```
     ///
     /// Ends past the size are clipped, as in Python.
+    #[track_caller]
     pub fn slice(&self, dim: i64, range: impl RangeBounds<usize>) -> Tensor {
         let d = wrap_dim(dim, self.dim(), "slice");
         let size = self.shape()[d];
@@ -222,6 +233,7 @@ impl Tensor {
     /// assert_eq!(x.select(0, 1).to_vec::<i64>(), vec![3, 4, 5]);
     /// assert_eq!(x.select(1, -1).to_vec::<i64>(), vec![2, 5]);
     /// ```
+    #[track_caller]
     pub fn select(&self, dim: i64, index: i64) -> Tensor {
         let d = wrap_dim(dim, self.dim(), "select");
         assert!(self.dim() > 0, "select: cannot index a 0-dim tensor");
@@ -253,6 +265,7 @@ impl Tensor {
     /// assert_eq!(x.unsqueeze(1).shape(), &[3, 1]);
     /// assert_eq!(x.unsqueeze(-1).shape(), &[3, 1]);
     /// ```
+    #[track_caller]
     pub fn unsqueeze(&self, dim: i64) -> Tensor {
         let d = wrap_dim(dim, self.dim() + 1, "unsqueeze");
         let l = self.layout();
@@ -272,30 +285,38 @@ impl Tensor {
         })
     }
 
-    /// Removes every size-1 dim (a view).
+    /// Removes the listed dims where their size is 1 (others stay, as in PyTorch), like
+    /// `x.squeeze(dim)`; `x.squeeze(..)` removes every size-1 dim (`x.squeeze()`). A view.
     ///
     /// ```
-    /// assert_eq!(firelight::Tensor::zeros(&[1, 3, 1]).squeeze().shape(), &[3]);
+    /// let x = firelight::Tensor::zeros(&[1, 3, 1]);
+    /// assert_eq!(x.squeeze(-1).shape(), &[1, 3]);
+    /// assert_eq!(x.squeeze(1).shape(), &[1, 3, 1]);
+    /// assert_eq!(x.squeeze([0, 2]).shape(), &[3]);
+    /// assert_eq!(x.squeeze(..).shape(), &[3]);
     /// ```
-    pub fn squeeze(&self) -> Tensor {
-        let keep: Vec<usize> = (0..self.dim()).filter(|&d| self.shape()[d] != 1).collect();
-        self.keep_dims(&keep, "SqueezeBackward0")
-    }
-
-    /// Removes `dim` if its size is 1 (else returns the tensor unchanged, as PyTorch does).
     ///
-    /// ```
-    /// let x = firelight::Tensor::zeros(&[3, 1]);
-    /// assert_eq!(x.squeeze_dim(1).shape(), &[3]);
-    /// assert_eq!(x.squeeze_dim(0).shape(), &[3, 1]);
-    /// ```
-    pub fn squeeze_dim(&self, dim: i64) -> Tensor {
-        let d = wrap_dim(dim, self.dim(), "squeeze");
-        if self.dim() == 0 || self.shape()[d] != 1 {
+    /// # Panics
+    /// If a dim is out of range or repeated.
+    #[track_caller]
+    pub fn squeeze(&self, dims: impl Dims) -> Tensor {
+        let (drop, name) = if dims.is_all() {
+            ((0..self.dim()).collect(), "SqueezeBackward0")
+        } else {
+            let name = if dims.dims().len() == 1 {
+                "SqueezeBackward1"
+            } else {
+                "SqueezeBackward2"
+            };
+            (self.resolve_dims(&dims, "squeeze"), name)
+        };
+        let keep: Vec<usize> = (0..self.dim())
+            .filter(|d| !(drop.contains(d) && self.shape()[*d] == 1))
+            .collect();
+        if keep.len() == self.dim() && !dims.is_all() {
             return self.clone();
         }
-        let keep: Vec<usize> = (0..self.dim()).filter(|&i| i != d).collect();
-        self.keep_dims(&keep, "SqueezeBackward1")
+        self.keep_dims(&keep, name)
     }
 
     fn keep_dims(&self, keep: &[usize], name: &'static str) -> Tensor {
@@ -312,9 +333,10 @@ impl Tensor {
     /// Repeats size-1 dims (and adds leading dims) without copying; `-1` keeps a size.
     ///
     /// ```
-    /// let x = firelight::Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1]);
+    /// let x = firelight::Tensor::tensor([[1.0], [2.0]]);
     /// assert_eq!(x.expand(&[-1, 3]).to_vec::<f32>(), vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
     /// ```
+    #[track_caller]
     pub fn expand(&self, shape: &[i64]) -> Tensor {
         let n = self.dim();
         assert!(
@@ -358,6 +380,7 @@ impl Tensor {
     }
 
     /// `expand` to another tensor's shape.
+    #[track_caller]
     pub fn expand_as(&self, other: &Tensor) -> Tensor {
         let s: Vec<i64> = other.shape().iter().map(|&s| s as i64).collect();
         self.expand(&s)
@@ -370,6 +393,7 @@ impl Tensor {
     /// assert_eq!(x.flatten(1, -1).shape(), &[64, 256]);
     /// assert_eq!(x.flatten(0, -1).shape(), &[16384]);
     /// ```
+    #[track_caller]
     pub fn flatten(&self, start_dim: i64, end_dim: i64) -> Tensor {
         if self.dim() == 0 {
             return self.reshape(&[1]);

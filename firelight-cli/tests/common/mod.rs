@@ -112,8 +112,9 @@ fn write_idx(path: &Path, magic: u32, dims: &[u32], data: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
-/// Digits 0-9 in a 3x5 bitmap font, one row of three bits per line.
-const FONT: [[u8; 5]; 10] = [
+/// Digits 0-9 in a 3x5 bitmap font, one row of three bits per line (also how the tests read
+/// the labels back from `data --show`'s grid, which draws them in the same font).
+pub const FONT: [[u8; 5]; 10] = [
     [0b111, 0b101, 0b101, 0b101, 0b111],
     [0b010, 0b110, 0b010, 0b010, 0b111],
     [0b111, 0b001, 0b111, 0b100, 0b111],

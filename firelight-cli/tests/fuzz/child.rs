@@ -80,7 +80,7 @@ fn read(route: &str, path: &Path) -> Result<(), String> {
 }
 
 fn touch(t: &Tensor) {
-    let _ = t.to_dtype(DType::F64).sum().item::<f64>();
+    let _ = t.to_dtype(DType::F64).sum(..).item::<f64>();
 }
 
 /// Makes a tensor of every array in `v`, visiting each shared value once (a value may

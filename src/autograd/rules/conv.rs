@@ -3,7 +3,7 @@
 //! the gradients they return are therefore not themselves differentiable.
 use crate::Tensor;
 use crate::autograd::{Backward, Saved};
-use crate::backend::{Conv2dGeom, Pool2dGeom, Storage};
+use crate::backend::{AvgDivisor, Conv2dGeom, Pool2dGeom, Storage};
 
 /// Runs `f` on the storages of `a` and `b`, locking a shared storage once.
 fn read2<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&Storage, &Storage) -> R) -> R {
@@ -91,7 +91,7 @@ impl Backward for ConvolutionBackward {
 /// `avg_pool2d` on a 4-D input.
 pub(crate) struct AvgPool2DBackward {
     pub geom: Pool2dGeom,
-    pub count_include_pad: bool,
+    pub divisor: AvgDivisor,
     pub in_shape: Vec<usize>,
 }
 
@@ -99,7 +99,7 @@ impl Backward for AvgPool2DBackward {
     fn backward(&self, g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         let s = g
             .storage()
-            .avg_pool2d_backward(g.layout(), &self.geom, self.count_include_pad);
+            .avg_pool2d_backward(g.layout(), &self.geom, self.divisor);
         vec![Some(Tensor::from_storage(s, &self.in_shape))]
     }
 }

@@ -192,20 +192,20 @@ mod tests {
     fn pow_base_gradient_is_zero_for_exponent_zero() {
         let a = Tensor::from_vec(vec![0.0f64, 0.0, 2.0], &[3]).requires_grad_(true);
         let b = Tensor::from_vec(vec![0.0f64, 2.0, 0.0], &[3]);
-        a.pow(&b).sum().backward();
+        a.pow(&b).sum(..).backward();
         assert_eq!(a.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0, 0.0]);
     }
 
     #[test]
     fn clamp_gradient_is_zero_at_the_bounds() {
         let x = Tensor::from_vec(vec![-1.0f64, -0.5, 0.0, 0.5, 1.0], &[5]).requires_grad_(true);
-        x.clamp(-0.5, 0.5).sum().backward();
+        x.clamp(-0.5, 0.5).sum(..).backward();
         assert_eq!(
             x.grad().unwrap().to_vec::<f64>(),
             vec![0.0, 0.0, 1.0, 0.0, 0.0]
         );
         let y = Tensor::from_vec(vec![-0.5f64, f64::INFINITY], &[2]).requires_grad_(true);
-        y.clamp_min(-0.5).sum().backward();
+        y.clamp_min(-0.5).sum(..).backward();
         assert_eq!(y.grad().unwrap().to_vec::<f64>(), vec![0.0, 1.0]);
     }
 }

@@ -29,6 +29,6 @@ impl Tensor {
         if dims.is_empty() {
             return self.reshape(&target);
         }
-        self.sum_dim(dims, true).reshape(&target)
+        self.sum_keepdim(dims).reshape(&target)
     }
 }

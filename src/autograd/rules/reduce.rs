@@ -70,7 +70,7 @@ impl Backward for ExtremeAllBackward {
             .to_dtype(DType::U8)
             .mul(out.ne(out).to_dtype(DType::U8));
         let mask = x.eq(out).to_dtype(DType::U8).add(nan).to_dtype(g.dtype());
-        let count = mask.sum();
+        let count = mask.sum(..);
         vec![Some(mask * (g / count))]
     }
 }

@@ -164,6 +164,7 @@ pub(crate) fn erf(x: f64) -> f64 {
     if x < 0.0 { -r } else { r }
 }
 
+#[track_caller]
 fn unary_i64(x: &[i64], l: &Layout, op: UnaryOp) -> Vec<i64> {
     match op {
         UnaryOp::Neg => map(x, l, |v: i64| v.wrapping_neg()),
@@ -182,6 +183,7 @@ fn unary_i64(x: &[i64], l: &Layout, op: UnaryOp) -> Vec<i64> {
     }
 }
 
+#[track_caller]
 fn unary_u8(x: &[u8], l: &Layout, op: UnaryOp) -> Vec<u8> {
     match op {
         UnaryOp::Neg => map(x, l, |v: u8| v.wrapping_neg()),
@@ -196,6 +198,7 @@ fn unary_u8(x: &[u8], l: &Layout, op: UnaryOp) -> Vec<u8> {
     }
 }
 
+#[track_caller]
 pub(super) fn unary(s: &CpuStorage, l: &Layout, op: UnaryOp) -> CpuStorage {
     match s {
         CpuStorage::F32(v) => CpuStorage::F32(unary_float(v, l, op)),
@@ -253,6 +256,7 @@ macro_rules! binary_int {
 binary_int!(binary_i64, i64);
 binary_int!(binary_u8, u8);
 
+#[track_caller]
 fn binary_bool(a: &[bool], la: &Layout, b: &[bool], lb: &Layout, op: BinaryOp) -> Vec<bool> {
     match op {
         BinaryOp::Add | BinaryOp::Maximum => zip(a, la, b, lb, |x, y| x | y),
@@ -261,6 +265,7 @@ fn binary_bool(a: &[bool], la: &Layout, b: &[bool], lb: &Layout, op: BinaryOp) -
     }
 }
 
+#[track_caller]
 pub(super) fn binary(
     a: &CpuStorage,
     la: &Layout,
@@ -301,6 +306,7 @@ fn cmp_typed<T: Copy + PartialOrd + Send + Sync>(
     }
 }
 
+#[track_caller]
 pub(super) fn cmp(
     a: &CpuStorage,
     la: &Layout,
@@ -322,6 +328,7 @@ pub(super) fn cmp(
     })
 }
 
+#[track_caller]
 pub(super) fn where_cond(
     c: &CpuStorage,
     cl: &Layout,
@@ -385,6 +392,7 @@ pub(super) fn where_cond(
     map_pair!(a, b, x, y => pick(c, cl, x, al, y, bl))
 }
 
+#[track_caller]
 pub(super) fn assign(dst: &mut CpuStorage, dl: &Layout, src: &CpuStorage, sl: &Layout) {
     fn copy<T: Copy>(d: &mut [T], dl: &Layout, s: &[T], sl: &Layout) {
         if let (Some(rd), Some(rs)) = (dl.contiguous_range(), sl.contiguous_range()) {
@@ -456,6 +464,7 @@ fn zip_inplace<T: Copy + Send + Sync>(
     );
 }
 
+#[track_caller]
 pub(super) fn binary_inplace(
     dst: &mut CpuStorage,
     dl: &Layout,
@@ -474,6 +483,7 @@ pub(super) fn binary_inplace(
             BinaryOp::Minimum => zip_inplace(d, dl, s, sl, nan_min),
         }
     }
+    #[track_caller]
     fn int(d: &mut [i64], dl: &Layout, s: &[i64], sl: &Layout, op: BinaryOp) {
         match op {
             BinaryOp::Add => zip_inplace(d, dl, s, sl, |x, y| x.wrapping_add(y)),

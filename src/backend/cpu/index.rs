@@ -2,6 +2,7 @@
 use super::{CpuStorage, contiguous_slice, map_same};
 use crate::layout::{Layout, contiguous_strides, walk};
 
+#[track_caller]
 fn indices<'a>(index: &'a CpuStorage, il: &Layout, op: &str) -> std::borrow::Cow<'a, [i64]> {
     match index {
         CpuStorage::I64(v) => contiguous_slice(v, il),
@@ -12,13 +13,39 @@ fn indices<'a>(index: &'a CpuStorage, il: &Layout, op: &str) -> std::borrow::Cow
     }
 }
 
+#[cold]
+#[track_caller]
+fn out_of_bounds(i: i64, size: usize, op: &str, dim: usize) -> ! {
+    panic!("{op}: index {i} is out of bounds for dimension {dim} with size {size}");
+}
+
+/// The index as a position, checked; for per-element loops (no caller tracking: the
+/// kernels that reach users check their indices first with [`check_row`] / [`check_all`]).
 fn check(i: i64, size: usize, op: &str, dim: usize) -> usize {
     if i < 0 || i as usize >= size {
-        panic!("{op}: index {i} is out of bounds for dimension {dim} with size {size}");
+        out_of_bounds(i, size, op, dim);
     }
     i as usize
 }
 
+/// [`check`], naming the caller's line: for loops over rows, outside closures.
+#[track_caller]
+fn check_row(i: i64, size: usize, op: &str, dim: usize) -> usize {
+    if i < 0 || i as usize >= size {
+        out_of_bounds(i, size, op, dim);
+    }
+    i as usize
+}
+
+/// [`check`] for every index, in order.
+#[track_caller]
+fn check_all(idx: &[i64], size: usize, op: &str, dim: usize) {
+    for &i in idx {
+        check_row(i, size, op, dim);
+    }
+}
+
+#[track_caller]
 pub(super) fn gather(
     x: &CpuStorage,
     l: &Layout,
@@ -29,6 +56,9 @@ pub(super) fn gather(
     let idx = indices(index, il, "gather");
     let il = Layout::contiguous(&il.shape);
     let size = l.shape[dim];
+    // One pass up front, outside the walk's closure, so that the panic for a bad index
+    // names the caller's line (the same index the walk would meet first).
+    check_all(&idx, size, "gather", dim);
     let dim_stride = l.strides[dim];
     let mut xs = l.strides.clone();
     xs[dim] = 0;
@@ -59,6 +89,7 @@ pub(super) fn gather(
     map_same!(x, v => run(v, l, &xs, &il, &idx, dim, size, dim_stride))
 }
 
+#[track_caller]
 pub(super) fn scatter_add(
     shape: &[usize],
     dim: usize,
@@ -99,6 +130,7 @@ pub(super) fn scatter_add(
     }
 }
 
+#[track_caller]
 pub(super) fn index_select(
     x: &CpuStorage,
     l: &Layout,
@@ -108,10 +140,11 @@ pub(super) fn index_select(
 ) -> CpuStorage {
     let idx = indices(index, il, "index_select");
     let size = l.shape[dim];
-    let rows: Vec<usize> = idx
-        .iter()
-        .map(|&i| check(i, size, "index_select", dim))
-        .collect();
+    // A loop, not a closure, so that the panic for a bad index names the caller's line.
+    let mut rows = Vec::with_capacity(idx.len());
+    for &i in idx.iter() {
+        rows.push(check_row(i, size, "index_select", dim));
+    }
     let inner = Layout {
         shape: l.shape[dim + 1..].to_vec().into(),
         strides: l.strides[dim + 1..].to_vec(),
@@ -156,6 +189,7 @@ pub(super) fn index_select(
     map_same!(x, v => run(v, l, &rows, dim, &inner, inner_contig, inner_n, outer_shape, outer_strides))
 }
 
+#[track_caller]
 pub(super) fn index_add(
     shape: &[usize],
     dim: usize,
@@ -166,10 +200,10 @@ pub(super) fn index_add(
 ) -> CpuStorage {
     let idx = indices(index, il, "index_add");
     let size = shape[dim];
-    let rows: Vec<usize> = idx
-        .iter()
-        .map(|&i| check(i, size, "index_add", dim))
-        .collect();
+    let mut rows = Vec::with_capacity(idx.len());
+    for &i in idx.iter() {
+        rows.push(check_row(i, size, "index_add", dim));
+    }
     let outer: usize = shape[..dim].iter().product();
     let inner: usize = shape[dim + 1..].iter().product();
     let n_out: usize = shape.iter().product();

@@ -12,12 +12,18 @@ fn target_of(spec: &ClassLoss, t: i64) -> Option<usize> {
         return None;
     }
     if t < 0 || t as usize >= spec.c {
-        panic!(
-            "{}: target {t} is out of bounds for {} classes (ignore_index is {})",
-            spec.op, spec.c, spec.ignore_index
-        );
+        bad_target(spec, t);
     }
     Some(t as usize)
+}
+
+#[cold]
+#[track_caller]
+fn bad_target(spec: &ClassLoss, t: i64) -> ! {
+    panic!(
+        "{}: target {t} is out of bounds for {} classes (ignore_index is {})",
+        spec.op, spec.c, spec.ignore_index
+    );
 }
 
 /// The target distribution of one sample: `q_k = (1-eps) w[t] [k == t] + eps/C w[k]`.
@@ -102,6 +108,7 @@ fn backward<T: Float>(spec: &ClassLoss, x: &[T], t: &[i64], w: Option<&[T]>, g: 
     out
 }
 
+#[track_caller]
 fn targets<'a>(t: &'a CpuStorage, tl: &Layout, op: &str) -> std::borrow::Cow<'a, [i64]> {
     match t {
         CpuStorage::I64(v) => contiguous_slice(v, tl),
@@ -112,6 +119,7 @@ fn targets<'a>(t: &'a CpuStorage, tl: &Layout, op: &str) -> std::borrow::Cow<'a,
 type Weight<'a> = Option<(&'a CpuStorage, &'a Layout)>;
 
 /// Per-sample losses and target weights (0 where ignored), each `[n * inner]`.
+#[track_caller]
 pub(super) fn class_loss(
     x: &CpuStorage,
     xl: &Layout,
@@ -121,6 +129,13 @@ pub(super) fn class_loss(
     spec: &ClassLoss,
 ) -> (CpuStorage, CpuStorage) {
     let t = targets(t, tl, spec.op);
+    // Every target checked here, in the order the kernel reads them, so that a bad class
+    // index names the caller's line (the kernel's own check is per sample).
+    for &target in t.iter() {
+        if target != spec.ignore_index && (target < 0 || target as usize >= spec.c) {
+            bad_target(spec, target);
+        }
+    }
     match (x, w) {
         (CpuStorage::F32(x), None) => {
             let (l, m) = forward(spec, &contiguous_slice(x, xl), &t, None);

@@ -4,6 +4,7 @@ use crate::backend::threads::pool;
 use crate::layout::Layout;
 
 /// `[b, m, k] x [b, k, n] -> [b, m, n]`, both operands given by strided 3-D layouts.
+#[track_caller]
 pub(super) fn bmm(a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout) -> CpuStorage {
     match (a, b) {
         (CpuStorage::F32(x), CpuStorage::F32(y)) => CpuStorage::F32(bmm_gemm(x, la, y, lb)),

@@ -201,6 +201,7 @@ impl CpuStorage {
         }
     }
 
+    #[track_caller]
     pub fn class_loss(
         &self,
         l: &Layout,
@@ -226,18 +227,22 @@ impl CpuStorage {
         loss::class_loss_backward(self, l, t, tl, w, g, gl, spec)
     }
 
+    #[track_caller]
     pub fn unary(&self, l: &Layout, op: UnaryOp) -> CpuStorage {
         elementwise::unary(self, l, op)
     }
 
+    #[track_caller]
     pub fn binary(&self, l: &Layout, rhs: &CpuStorage, rl: &Layout, op: BinaryOp) -> CpuStorage {
         elementwise::binary(self, l, rhs, rl, op)
     }
 
+    #[track_caller]
     pub fn cmp(&self, l: &Layout, rhs: &CpuStorage, rl: &Layout, op: CmpOp) -> CpuStorage {
         elementwise::cmp(self, l, rhs, rl, op)
     }
 
+    #[track_caller]
     pub fn where_cond(
         c: &CpuStorage,
         cl: &Layout,
@@ -249,26 +254,32 @@ impl CpuStorage {
         elementwise::where_cond(c, cl, a, al, b, bl)
     }
 
+    #[track_caller]
     pub fn assign(&mut self, dl: &Layout, src: &CpuStorage, sl: &Layout) {
         elementwise::assign(self, dl, src, sl)
     }
 
+    #[track_caller]
     pub fn binary_inplace(&mut self, dl: &Layout, rhs: &CpuStorage, rl: &Layout, op: BinaryOp) {
         elementwise::binary_inplace(self, dl, rhs, rl, op)
     }
 
+    #[track_caller]
     pub fn reduce(&self, l: &Layout, dims: &[usize], op: ReduceOp) -> CpuStorage {
         reduce::reduce(self, l, dims, op)
     }
 
+    #[track_caller]
     pub fn bmm(&self, l: &Layout, rhs: &CpuStorage, rl: &Layout) -> CpuStorage {
         matmul::bmm(self, l, rhs, rl)
     }
 
+    #[track_caller]
     pub fn gather(&self, l: &Layout, dim: usize, index: &CpuStorage, il: &Layout) -> CpuStorage {
         index::gather(self, l, dim, index, il)
     }
 
+    #[track_caller]
     pub fn scatter_add(
         shape: &[usize],
         dim: usize,
@@ -280,6 +291,7 @@ impl CpuStorage {
         index::scatter_add(shape, dim, index, il, src, sl)
     }
 
+    #[track_caller]
     pub fn index_select(
         &self,
         l: &Layout,
@@ -290,6 +302,7 @@ impl CpuStorage {
         index::index_select(self, l, dim, index, il)
     }
 
+    #[track_caller]
     pub fn index_add(
         shape: &[usize],
         dim: usize,

@@ -4,7 +4,7 @@
 //! so splitting them over threads never changes the result.
 use super::{CpuStorage, contiguous_slice};
 use crate::DType;
-use crate::backend::ops::Pool2dGeom;
+use crate::backend::ops::{AvgDivisor, Pool2dGeom};
 use crate::backend::threads::{PAR_THRESHOLD, for_each_block_mut};
 use crate::dtype::{Element, Float};
 use crate::layout::Layout;
@@ -44,28 +44,28 @@ fn window(o: usize, s: usize, p: usize, k: usize, n: usize) -> (usize, usize, us
 
 fn avg_divisor(
     g: &Pool2dGeom,
-    include_pad: bool,
+    d: AvgDivisor,
     oy: usize,
     ox: usize,
 ) -> (usize, usize, usize, usize, usize) {
     let (y0, y1, sy) = window(oy, g.sh, g.ph, g.kh, g.h);
     let (x0, x1, sx) = window(ox, g.sw, g.pw, g.kw, g.w);
-    let count = if include_pad {
-        sy * sx
-    } else {
-        (y1 - y0) * (x1 - x0)
+    let count = match d.divisor_override {
+        Some(n) => n,
+        None if d.count_include_pad => sy * sx,
+        None => (y1 - y0) * (x1 - x0),
     };
     (y0, y1, x0, x1, count)
 }
 
-fn avg_fwd<T: Float + Send + Sync>(x: &[T], g: &Pool2dGeom, include_pad: bool) -> Vec<T> {
+fn avg_fwd<T: Float + Send + Sync>(x: &[T], g: &Pool2dGeom, d: AvgDivisor) -> Vec<T> {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
     let mut out = vec![T::ZERO; g.planes * ohw];
     per_plane(&mut out, ohw, g.planes * hw, |p, o| {
         let xs = &x[p * hw..(p + 1) * hw];
         for oy in 0..g.oh {
             for ox in 0..g.ow {
-                let (y0, y1, x0, x1, count) = avg_divisor(g, include_pad, oy, ox);
+                let (y0, y1, x0, x1, count) = avg_divisor(g, d, oy, ox);
                 let mut acc = T::ZERO;
                 for y in y0..y1 {
                     for v in &xs[y * g.w + x0..y * g.w + x1] {
@@ -79,17 +79,17 @@ fn avg_fwd<T: Float + Send + Sync>(x: &[T], g: &Pool2dGeom, include_pad: bool) -
     out
 }
 
-fn avg_bwd<T: Float + Send + Sync>(gy: &[T], g: &Pool2dGeom, include_pad: bool) -> Vec<T> {
+fn avg_bwd<T: Float + Send + Sync>(gy: &[T], g: &Pool2dGeom, d: AvgDivisor) -> Vec<T> {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
     let mut dx = vec![T::ZERO; g.planes * hw];
-    per_plane(&mut dx, hw, g.planes * hw, |p, d| {
+    per_plane(&mut dx, hw, g.planes * hw, |p, dp| {
         let gs = &gy[p * ohw..(p + 1) * ohw];
         for oy in 0..g.oh {
             for ox in 0..g.ow {
-                let (y0, y1, x0, x1, count) = avg_divisor(g, include_pad, oy, ox);
+                let (y0, y1, x0, x1, count) = avg_divisor(g, d, oy, ox);
                 let v = gs[oy * g.ow + ox] / T::from_f64(count as f64);
                 for y in y0..y1 {
-                    for e in &mut d[y * g.w + x0..y * g.w + x1] {
+                    for e in &mut dp[y * g.w + x0..y * g.w + x1] {
                         *e = *e + v;
                     }
                 }
@@ -222,22 +222,17 @@ macro_rules! by_float {
     };
 }
 
-pub(crate) fn avg_pool2d(
-    x: &CpuStorage,
-    l: &Layout,
-    g: &Pool2dGeom,
-    include_pad: bool,
-) -> CpuStorage {
-    by_float!(x.dtype(), "avg_pool2d", T => avg_fwd::<T>(&typed::<T>(x, l, "avg_pool2d"), g, include_pad))
+pub(crate) fn avg_pool2d(x: &CpuStorage, l: &Layout, g: &Pool2dGeom, d: AvgDivisor) -> CpuStorage {
+    by_float!(x.dtype(), "avg_pool2d", T => avg_fwd::<T>(&typed::<T>(x, l, "avg_pool2d"), g, d))
 }
 
 pub(crate) fn avg_pool2d_backward(
     gy: &CpuStorage,
     l: &Layout,
     g: &Pool2dGeom,
-    include_pad: bool,
+    d: AvgDivisor,
 ) -> CpuStorage {
-    by_float!(gy.dtype(), "avg_pool2d backward", T => avg_bwd::<T>(&typed::<T>(gy, l, "avg_pool2d"), g, include_pad))
+    by_float!(gy.dtype(), "avg_pool2d backward", T => avg_bwd::<T>(&typed::<T>(gy, l, "avg_pool2d"), g, d))
 }
 
 pub(crate) fn max_pool2d(x: &CpuStorage, l: &Layout, g: &Pool2dGeom) -> (CpuStorage, CpuStorage) {

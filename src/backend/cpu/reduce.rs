@@ -140,6 +140,7 @@ fn arg_extreme<T: Copy + PartialOrd>(c: &[T], better: impl Fn(T, T) -> bool) -> 
     best
 }
 
+#[track_caller]
 fn extreme<T: Copy + PartialOrd + Send + Sync>(
     x: &[T],
     l: &Layout,
@@ -173,6 +174,7 @@ fn extreme<T: Copy + PartialOrd + Send + Sync>(
     (vals, idx.into_iter().map(|i| i as i64).collect())
 }
 
+#[track_caller]
 pub(super) fn reduce(s: &CpuStorage, l: &Layout, dims: &[usize], op: ReduceOp) -> CpuStorage {
     macro_rules! ext {
         ($v:expr, $wrap:ident) => {

@@ -147,8 +147,12 @@ pub(crate) fn open(index: usize) -> Result<Arc<Gpu>> {
 }
 
 /// The opened GPU `index`, for kernels; panics with [`open`]'s message if it cannot be.
+#[track_caller]
 pub(crate) fn get(index: usize) -> Arc<Gpu> {
-    open(index).unwrap_or_else(|e| panic!("{e}"))
+    match open(index) {
+        Ok(gpu) => gpu,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 impl Gpu {

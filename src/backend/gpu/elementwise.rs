@@ -79,6 +79,7 @@ fn map(
 }
 
 /// A new contiguous storage of `dtype` with `expr` of `inputs` (laid out over `shape`).
+#[track_caller]
 fn map_new(
     name: &str,
     expr: &str,
@@ -164,6 +165,7 @@ fn hash3(a: u32, b: u32, c: u32) -> u32 {
 }
 ";
 
+#[track_caller]
 fn unary_expr(op: UnaryOp, d: DType) -> (&'static str, Option<(f64, f64)>) {
     use UnaryOp::*;
     match (d, op) {
@@ -217,6 +219,7 @@ fn scalar_slots(d: DType, v: Option<(f64, f64)>) -> impl FnOnce(Params) -> Param
     }
 }
 
+#[track_caller]
 fn binary_expr(op: BinaryOp, d: DType) -> &'static str {
     use BinaryOp::*;
     match (d, op) {
@@ -258,6 +261,7 @@ fn cmp_expr(op: CmpOp) -> &'static str {
 
 /// The cast of `a` from `from` to `to`, with the CPU's semantics (truncation toward
 /// zero into integers, wrapping into uint8, `!= 0` into bool).
+#[track_caller]
 fn cast_expr(from: DType, to: DType) -> &'static str {
     use DType::*;
     match (from, to) {
@@ -275,6 +279,7 @@ fn cast_expr(from: DType, to: DType) -> &'static str {
 }
 
 impl GpuStorage {
+    #[track_caller]
     pub fn unary(&self, l: &Layout, op: UnaryOp) -> GpuStorage {
         let (expr, scalars) = unary_expr(op, self.dtype);
         let name = format!("{op:?}");
@@ -289,6 +294,7 @@ impl GpuStorage {
         )
     }
 
+    #[track_caller]
     pub fn binary(&self, l: &Layout, rhs: &GpuStorage, rl: &Layout, op: BinaryOp) -> GpuStorage {
         let expr = binary_expr(op, self.dtype);
         map_new(
@@ -335,6 +341,7 @@ impl GpuStorage {
         )
     }
 
+    #[track_caller]
     pub fn to_dtype(&self, l: &Layout, dtype: DType) -> GpuStorage {
         map_new(
             &format!("cast_{}", dtype),
@@ -354,6 +361,7 @@ impl GpuStorage {
         copy_into(self, dl, src, sl);
     }
 
+    #[track_caller]
     pub fn binary_inplace(&mut self, dl: &Layout, rhs: &GpuStorage, rl: &Layout, op: BinaryOp) {
         let expr = binary_expr(op, self.dtype);
         map(

@@ -8,6 +8,7 @@ pub(crate) const WG: usize = 256;
 
 /// The WGSL element type a dtype is stored as: bytes and booleans take a u32 each, since
 /// WGSL has no 8-bit storage; float64 has no WGSL math at all.
+#[track_caller]
 pub(crate) fn wgsl_type(d: DType, op: &str) -> &'static str {
     match d {
         DType::F32 => "f32",

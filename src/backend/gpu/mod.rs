@@ -38,6 +38,7 @@ pub(crate) struct GpuStorage {
 
 impl GpuStorage {
     /// Uninitialised storage for `len` elements of `dtype` on `gpu`.
+    #[track_caller]
     fn empty(gpu: &Arc<Gpu>, len: usize, dtype: DType, op: &str) -> GpuStorage {
         wgsl_type(dtype, op);
         GpuStorage {
@@ -48,6 +49,7 @@ impl GpuStorage {
     }
 
     /// Uninitialised storage on this one's GPU.
+    #[track_caller]
     fn empty_like(&self, len: usize, dtype: DType, op: &str) -> GpuStorage {
         GpuStorage::empty(self.gpu(), len, dtype, op)
     }
@@ -73,6 +75,7 @@ impl GpuStorage {
     }
 
     /// Copies host memory to GPU `index`.
+    #[track_caller]
     pub fn upload(s: &CpuStorage, index: usize) -> GpuStorage {
         let gpu = context::get(index);
         let out = GpuStorage::empty(&gpu, s.len(), s.dtype(), "to");
@@ -115,6 +118,7 @@ impl GpuStorage {
     }
 
     /// `n` copies of `value` (cast to `dtype` as the CPU casts).
+    #[track_caller]
     pub fn full(n: usize, value: f64, dtype: DType, index: usize) -> GpuStorage {
         let gpu = context::get(index);
         let out = GpuStorage::empty(&gpu, n, dtype, "full");
@@ -123,6 +127,7 @@ impl GpuStorage {
     }
 
     /// `n` uniform `[0, 1)` values, from a seed the global generator gives.
+    #[track_caller]
     pub fn rand(n: usize, dtype: DType, index: usize) -> GpuStorage {
         let gpu = context::get(index);
         let out = GpuStorage::empty(&gpu, n, dtype, "rand");

@@ -4,7 +4,7 @@
 use super::kernels::{MAIN_1D, Params};
 use super::{GpuStorage, launch, row_major};
 use crate::DType;
-use crate::backend::ops::Pool2dGeom;
+use crate::backend::ops::{AvgDivisor, Pool2dGeom};
 use crate::layout::Layout;
 
 fn check_f32(s: &GpuStorage, op: &str) {
@@ -43,7 +43,8 @@ fn DH() -> u32 { return P[16]; }
 fn DW() -> u32 { return P[17]; }
 fn OFF() -> u32 { return P[18]; }
 // The clipped rows (or columns) `[lo, hi)` of window o, and the span to `n + pad` that
-// count_include_pad divides by (as the CPU's `window`).
+// count_include_pad divides by (as the CPU's `window`); P[19] is count_include_pad, P[20]
+// divisor_override (0 when not given).
 fn window(o: u32, s: u32, p: u32, k: u32, n: u32) -> vec3<u32> {
     let start = i32(o * s) - i32(p);
     let end_pad = min(start + i32(k), i32(n + p));
@@ -53,6 +54,9 @@ fn window(o: u32, s: u32, p: u32, k: u32, n: u32) -> vec3<u32> {
     return vec3<u32>(lo, hi, span);
 }
 fn divisor(oy: u32, ox: u32) -> f32 {
+    if (P[20] != 0u) {
+        return f32(P[20]);
+    }
     let wy = window(oy, SH(), PH(), KH(), H());
     let wx = window(ox, SW(), PW(), KW(), Wd());
     if (P[19] != 0u) {
@@ -81,19 +85,15 @@ const IO: &str = "@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ";
 
-pub(crate) fn avg_pool2d(
-    x: &GpuStorage,
-    l: &Layout,
-    g: &Pool2dGeom,
-    include_pad: bool,
-) -> GpuStorage {
+pub(crate) fn avg_pool2d(x: &GpuStorage, l: &Layout, g: &Pool2dGeom, d: AvgDivisor) -> GpuStorage {
     check_f32(x, "avg_pool2d");
     let mut keep = None;
     let (xd, off) = row_major(x, l, &mut keep);
     let n = g.planes * g.oh * g.ow;
     let out = x.empty_like(n, DType::F32, "avg_pool2d");
     let mut p = params(n, g, off);
-    p.push(include_pad as usize);
+    p.push(d.count_include_pad as usize);
+    p.push(d.divisor_override.unwrap_or(0));
     let body = "
     let ohw = OH() * OW();
     let plane = i / ohw;
@@ -116,7 +116,7 @@ pub(crate) fn avg_pool2d_backward(
     gy: &GpuStorage,
     l: &Layout,
     g: &Pool2dGeom,
-    include_pad: bool,
+    d: AvgDivisor,
 ) -> GpuStorage {
     check_f32(gy, "avg_pool2d backward");
     let mut keep = None;
@@ -124,7 +124,8 @@ pub(crate) fn avg_pool2d_backward(
     let n = g.planes * g.h * g.w;
     let out = gy.empty_like(n, DType::F32, "avg_pool2d backward");
     let mut p = params(n, g, off);
-    p.push(include_pad as usize);
+    p.push(d.count_include_pad as usize);
+    p.push(d.divisor_override.unwrap_or(0));
     // Output (oy, ox)'s window holds input row y for each kernel row ki with
     // oy * sh - ph + ki = y; walking ki down visits oy upwards, as the CPU adds.
     let body = "

@@ -210,6 +210,7 @@ fn run(x: &GpuStorage, l: &Layout, dims: &[usize], op: ReduceOp, chunks: usize) 
 }
 
 impl GpuStorage {
+    #[track_caller]
     pub fn reduce(&self, l: &Layout, dims: &[usize], op: ReduceOp) -> GpuStorage {
         let len: usize = dims.iter().map(|&d| l.shape[d]).product();
         let outer = l.numel() / len.max(1);

@@ -35,97 +35,45 @@ impl IntoPair for [usize; 2] {
     }
 }
 
-/// The options of [`conv2d`]; `Default` is PyTorch's: stride 1, padding 0, dilation 1,
-/// groups 1. Builder methods take one number or an `(h, w)` pair.
-///
-/// ```
-/// use firelight::nn::functional::Conv2dOptions;
-/// let o = Conv2dOptions::new().stride(2).padding(1);
-/// assert_eq!((o.stride, o.padding, o.dilation, o.groups), ((2, 2), (1, 1), (1, 1), 1));
-/// assert_eq!(Conv2dOptions::default().dilation((1, 2)).dilation, (1, 2));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Conv2dOptions {
-    /// Step between windows, `(h, w)`.
-    pub stride: (usize, usize),
-    /// Zeros added on both sides, `(h, w)`.
-    pub padding: (usize, usize),
-    /// Spacing between kernel elements, `(h, w)`.
-    pub dilation: (usize, usize),
-    /// Channel groups: input and output channels are split into this many independent
-    /// convolutions.
-    pub groups: usize,
-}
-
-impl Default for Conv2dOptions {
-    fn default() -> Self {
-        Conv2dOptions {
-            stride: (1, 1),
-            padding: (0, 0),
-            dilation: (1, 1),
-            groups: 1,
-        }
-    }
-}
-
-impl Conv2dOptions {
-    /// PyTorch's defaults (the same as `Default`).
+keyword_options! {
+    /// The keyword arguments of [`conv2d_with`] (and of the [`Conv2d`](crate::nn::Conv2d)
+    /// layer), starting from PyTorch's defaults: stride 1, padding 0, dilation 1, groups 1.
+    /// Sizes take one number or an `(h, w)` pair.
     ///
     /// ```
     /// use firelight::nn::functional::Conv2dOptions;
-    /// assert_eq!(Conv2dOptions::new(), Conv2dOptions::default());
+    /// let o = Conv2dOptions::new().stride(2).padding(1);
+    /// assert_eq!((o.stride, o.padding, o.dilation, o.groups), ((2, 2), (1, 1), (1, 1), 1));
     /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the stride.
-    ///
-    /// ```
-    /// assert_eq!(firelight::nn::functional::Conv2dOptions::new().stride(2).stride, (2, 2));
-    /// ```
-    pub fn stride(mut self, s: impl IntoPair) -> Self {
-        self.stride = s.into_pair();
-        self
-    }
-
-    /// Sets the zero padding.
-    ///
-    /// ```
-    /// assert_eq!(firelight::nn::functional::Conv2dOptions::new().padding((1, 0)).padding, (1, 0));
-    /// ```
-    pub fn padding(mut self, p: impl IntoPair) -> Self {
-        self.padding = p.into_pair();
-        self
-    }
-
-    /// Sets the dilation.
-    ///
-    /// ```
-    /// assert_eq!(firelight::nn::functional::Conv2dOptions::new().dilation(2).dilation, (2, 2));
-    /// ```
-    pub fn dilation(mut self, d: impl IntoPair) -> Self {
-        self.dilation = d.into_pair();
-        self
-    }
-
-    /// Sets the number of groups.
-    ///
-    /// ```
-    /// assert_eq!(firelight::nn::functional::Conv2dOptions::new().groups(2).groups, 2);
-    /// ```
-    pub fn groups(mut self, g: usize) -> Self {
-        self.groups = g;
-        self
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Conv2dOptions {
+        /// Step between windows, `(h, w)`.
+        stride: (usize, usize) = (1, 1),
+        fn stride(stride: impl IntoPair) => stride.into_pair(),
+        example: "assert_eq!(Conv2dOptions::new().stride(2).stride, (2, 2));";
+        /// Zeros added on both sides, `(h, w)`.
+        padding: (usize, usize) = (0, 0),
+        fn padding(padding: impl IntoPair) => padding.into_pair(),
+        example: "assert_eq!(Conv2dOptions::new().padding((1, 0)).padding, (1, 0));";
+        /// Spacing between kernel elements, `(h, w)`.
+        dilation: (usize, usize) = (1, 1),
+        fn dilation(dilation: impl IntoPair) => dilation.into_pair(),
+        example: "assert_eq!(Conv2dOptions::new().dilation(2).dilation, (2, 2));";
+        /// Channel groups: input and output channels are split into this many independent
+        /// convolutions.
+        groups: usize = 1,
+        fn groups(groups: usize) => groups,
+        example: "assert_eq!(Conv2dOptions::new().groups(2).groups, 2);";
     }
 }
 
-/// Runs `f` on a 4-D version of `x` (`[C, H, W]` gets a batch of one) and gives the
-/// result back the rank `x` had.
-pub(crate) fn batched(op: &str, x: &Tensor, f: impl FnOnce(&Tensor) -> Tensor) -> Tensor {
+/// A 4-D version of `x` (`[C, H, W]` gets a batch of one) and whether it was 3-D, for
+/// [`unbatched`] to give the result back the rank `x` had.
+#[track_caller]
+pub(crate) fn batched(op: &str, x: &Tensor) -> (Tensor, bool) {
     match x.dim() {
-        4 => f(x),
-        3 => f(&x.unsqueeze(0)).squeeze_dim(0),
+        4 => (x.clone(), false),
+        3 => (x.unsqueeze(0), true),
         _ => panic!(
             "{op}: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape {:?}",
             x.shape()
@@ -133,20 +81,43 @@ pub(crate) fn batched(op: &str, x: &Tensor, f: impl FnOnce(&Tensor) -> Tensor) -
     }
 }
 
+/// `y` without the batch dim that [`batched`] added.
+pub(crate) fn unbatched(y: Tensor, added: bool) -> Tensor {
+    if added { y.squeeze(0) } else { y }
+}
+
 /// 2-D convolution (cross-correlation, as PyTorch's) of `input` `[N, C, H, W]` (or
-/// `[C, H, W]`) with `weight` `[O, C/groups, kh, kw]`, plus an optional `bias` `[O]`;
-/// the result is `[N, O, oh, ow]` with `oh = (H + 2*pad - dil*(kh-1) - 1) / stride + 1`.
-/// Its `grad_fn` is `ConvolutionBackward0`.
+/// `[C, H, W]`) with `weight` `[O, C/groups, kh, kw]`, plus an optional `bias` `[O]`, with
+/// PyTorch's defaults (stride 1, no padding), like `F.conv2d(input, weight, bias)`; the
+/// result is `[N, O, oh, ow]`. Its `grad_fn` is `ConvolutionBackward0`.
+///
+/// ```
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::randn(&[2, 1, 5, 5]);
+/// let w = Tensor::randn(&[4, 1, 3, 3]).requires_grad_(true);
+/// let y = F::conv2d(&x, &w, None);
+/// assert_eq!(y.shape(), &[2, 4, 3, 3]);
+/// assert_eq!(y.grad_fn(), Some("ConvolutionBackward0"));
+/// ```
+///
+/// # Panics
+/// As [`conv2d_with`].
+#[track_caller]
+pub fn conv2d(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    conv2d_with(input, weight, bias, Conv2dOptions::new())
+}
+
+/// [`conv2d`] with keyword arguments, like `F.conv2d(input, weight, bias, stride=2,
+/// padding=1)`: `oh = (H + 2*pad - dil*(kh-1) - 1) / stride + 1`.
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
 /// let x = Tensor::randn(&[64, 1, 28, 28]);
 /// let w = Tensor::randn(&[16, 1, 3, 3]).requires_grad_(true);
 /// let b = Tensor::zeros(&[16]).requires_grad_(true);
-/// let y = F::conv2d(&x, &w, Some(&b), &F::Conv2dOptions::new().stride(2).padding(1));
+/// let y = F::conv2d_with(&x, &w, Some(&b), F::Conv2dOptions::new().stride(2).padding(1));
 /// assert_eq!(y.shape(), &[64, 16, 14, 14]);
-/// assert_eq!(y.grad_fn(), Some("ConvolutionBackward0"));
-/// y.sum().backward();
+/// y.sum(..).backward();
 /// assert_eq!(w.grad().unwrap().shape(), &[16, 1, 3, 3]);
 /// ```
 ///
@@ -154,15 +125,18 @@ pub(crate) fn batched(op: &str, x: &Tensor, f: impl FnOnce(&Tensor) -> Tensor) -
 /// On mismatched channels, dtypes or devices, a bias that is not `[O]`, groups that do
 /// not divide the channels, a zero stride or dilation, or a kernel larger than the padded
 /// input, naming the shapes.
-pub fn conv2d(
+#[track_caller]
+pub fn conv2d_with(
     input: &Tensor,
     weight: &Tensor,
     bias: Option<&Tensor>,
-    opts: &Conv2dOptions,
+    options: Conv2dOptions,
 ) -> Tensor {
-    batched("conv2d", input, |x| conv2d_4d(x, weight, bias, opts))
+    let (x, added) = batched("conv2d", input);
+    unbatched(conv2d_4d(&x, weight, bias, &options), added)
 }
 
+#[track_caller]
 fn conv2d_4d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> Tensor {
     let (xs, ws) = (x.shape(), w.shape());
     if w.dim() != 4 {
@@ -173,11 +147,12 @@ fn conv2d_4d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> T
     for (t, what) in [(w, "weight")].into_iter().chain(b.map(|b| (b, "bias"))) {
         if t.dtype() != x.dtype() || t.device() != x.device() {
             panic!(
-                "conv2d: input ({} on {}) and {what} ({} on {}) must have the same dtype and device",
+                "conv2d: input ({} on {}) and {what} ({} on {}) must have the same dtype and device{}",
                 x.dtype(),
                 x.device(),
                 t.dtype(),
-                t.device()
+                t.device(),
+                crate::tensor::float64_hint(x.dtype(), t.dtype())
             );
         }
     }

@@ -22,73 +22,115 @@ pub enum Reduction {
 }
 
 impl Reduction {
+    #[track_caller]
     fn apply(self, loss: Tensor) -> Tensor {
         match self {
             Reduction::None => loss,
-            Reduction::Mean => loss.mean(),
-            Reduction::Sum => loss.sum(),
+            Reduction::Mean => loss.mean(..),
+            Reduction::Sum => loss.sum(..),
         }
     }
 }
 
-/// Options of [`nll_loss_with`], with PyTorch's defaults.
-///
-/// ```
-/// use firelight::nn::functional::{NllLossOptions, Reduction};
-/// let o = NllLossOptions { reduction: Reduction::Sum, ..Default::default() };
-/// assert_eq!(o.ignore_index, -100);
-/// ```
-#[derive(Clone, Debug)]
-pub struct NllLossOptions {
-    /// A weight per class (`[C]`), treated as a constant; `None` weighs all classes 1.
-    pub weight: Option<Tensor>,
-    /// Targets equal to this contribute neither loss, gradient nor weight (default -100).
-    pub ignore_index: i64,
-    /// How per-sample losses are reduced (default mean over the targets' total weight).
-    pub reduction: Reduction,
-}
-
-impl Default for NllLossOptions {
-    fn default() -> Self {
-        NllLossOptions {
-            weight: None,
-            ignore_index: -100,
-            reduction: Reduction::Mean,
-        }
+keyword_options! {
+    /// The keyword arguments of [`nll_loss_with`], starting from PyTorch's defaults: no class
+    /// weights, `ignore_index` -100, the mean.
+    ///
+    /// ```
+    /// use firelight::nn::functional::{NllLossOptions, Reduction};
+    /// let o = NllLossOptions::new().reduction(Reduction::Sum);
+    /// assert_eq!((o.ignore_index, o.reduction), (-100, Reduction::Sum));
+    /// ```
+    #[derive(Clone, Debug)]
+    pub struct NllLossOptions {
+        /// A weight per class (`[C]`), treated as a constant; `None` weighs all classes 1.
+        weight: Option<Tensor> = None,
+        fn weight(weight: &Tensor) => Some(weight.clone()),
+        example: "assert!(NllLossOptions::new().weight(&Tensor::ones(&[10])).weight.is_some());";
+        /// Targets equal to this contribute neither loss, gradient nor weight (default -100).
+        ignore_index: i64 = -100,
+        fn ignore_index(ignore_index: i64) => ignore_index,
+        example: "assert_eq!(NllLossOptions::new().ignore_index(0).ignore_index, 0);";
+        /// How per-sample losses are reduced (default the mean over the targets' total weight).
+        reduction: Reduction = Reduction::Mean,
+        fn reduction(reduction: Reduction) => reduction,
+        example: "assert_eq!(NllLossOptions::new().reduction(Reduction::None).reduction, Reduction::None);";
     }
 }
 
-/// Options of [`cross_entropy_with`], with PyTorch's defaults.
-///
-/// ```
-/// use firelight::nn::functional::CrossEntropyOptions;
-/// let o = CrossEntropyOptions { label_smoothing: 0.1, ..Default::default() };
-/// assert_eq!(o.ignore_index, -100);
-/// ```
-#[derive(Clone, Debug)]
-pub struct CrossEntropyOptions {
-    /// A weight per class (`[C]`), treated as a constant; `None` weighs all classes 1.
-    pub weight: Option<Tensor>,
-    /// Targets equal to this contribute neither loss, gradient nor weight (default -100).
-    pub ignore_index: i64,
-    /// How per-sample losses are reduced (default mean over the targets' total weight).
-    pub reduction: Reduction,
-    /// In `[0, 1]`: the target becomes `(1 - s) * onehot + s / C` (default 0).
-    pub label_smoothing: f64,
+keyword_options! {
+    /// The keyword arguments of [`cross_entropy_with`], starting from PyTorch's defaults: no
+    /// class weights, `ignore_index` -100, the mean, no label smoothing.
+    ///
+    /// ```
+    /// use firelight::nn::functional::CrossEntropyOptions;
+    /// let o = CrossEntropyOptions::new().label_smoothing(0.1);
+    /// assert_eq!((o.ignore_index, o.label_smoothing), (-100, 0.1));
+    /// ```
+    #[derive(Clone, Debug)]
+    pub struct CrossEntropyOptions {
+        /// A weight per class (`[C]`), treated as a constant; `None` weighs all classes 1.
+        weight: Option<Tensor> = None,
+        fn weight(weight: &Tensor) => Some(weight.clone()),
+        example: "assert!(CrossEntropyOptions::new().weight(&Tensor::ones(&[10])).weight.is_some());";
+        /// Targets equal to this contribute neither loss, gradient nor weight (default -100).
+        ignore_index: i64 = -100,
+        fn ignore_index(ignore_index: i64) => ignore_index,
+        example: "assert_eq!(CrossEntropyOptions::new().ignore_index(0).ignore_index, 0);";
+        /// How per-sample losses are reduced (default the mean over the targets' total weight).
+        reduction: Reduction = Reduction::Mean,
+        fn reduction(reduction: Reduction) => reduction,
+        example: "assert_eq!(CrossEntropyOptions::new().reduction(Reduction::Sum).reduction, Reduction::Sum);";
+        /// In `[0, 1]`: the target becomes `(1 - s) * onehot + s / C` (default 0).
+        label_smoothing: f64 = 0.0,
+        fn label_smoothing(label_smoothing: f64) => label_smoothing,
+        example: "assert_eq!(CrossEntropyOptions::new().label_smoothing(0.1).label_smoothing, 0.1);";
+    }
 }
 
-impl Default for CrossEntropyOptions {
-    fn default() -> Self {
-        CrossEntropyOptions {
-            weight: None,
-            ignore_index: -100,
-            reduction: Reduction::Mean,
-            label_smoothing: 0.0,
-        }
+keyword_options! {
+    /// The keyword arguments of [`mse_loss_with`], starting from PyTorch's default: the mean.
+    ///
+    /// ```
+    /// use firelight::nn::functional::{MseLossOptions, Reduction};
+    /// assert_eq!(MseLossOptions::new().reduction, Reduction::Mean);
+    /// ```
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct MseLossOptions {
+        /// How per-element losses are reduced (default the mean).
+        reduction: Reduction = Reduction::Mean,
+        fn reduction(reduction: Reduction) => reduction,
+        example: "assert_eq!(MseLossOptions::new().reduction(Reduction::Sum).reduction, Reduction::Sum);";
+    }
+}
+
+keyword_options! {
+    /// The keyword arguments of [`binary_cross_entropy_with_logits_with`], starting from
+    /// PyTorch's defaults: no weights, the mean.
+    ///
+    /// ```
+    /// use firelight::nn::functional::BceWithLogitsOptions;
+    /// assert!(BceWithLogitsOptions::new().pos_weight.is_none());
+    /// ```
+    #[derive(Clone, Debug)]
+    pub struct BceWithLogitsOptions {
+        /// A weight per element (broadcast with the input).
+        weight: Option<Tensor> = None,
+        fn weight(weight: &Tensor) => Some(weight.clone()),
+        example: "assert!(BceWithLogitsOptions::new().weight(&Tensor::ones(&[3])).weight.is_some());";
+        /// A weight of the positive term, per class (broadcast along the last dim).
+        pos_weight: Option<Tensor> = None,
+        fn pos_weight(pos_weight: &Tensor) => Some(pos_weight.clone()),
+        example: "assert!(BceWithLogitsOptions::new().pos_weight(&Tensor::ones(&[3])).pos_weight.is_some());";
+        /// How per-element losses are reduced (default the mean).
+        reduction: Reduction = Reduction::Mean,
+        fn reduction(reduction: Reduction) => reduction,
+        example: "assert_eq!(BceWithLogitsOptions::new().reduction(Reduction::Sum).reduction, Reduction::Sum);";
     }
 }
 
 /// The shared fused op: checks, kernel, reduction, and one `NllLossBackward0` node.
+#[track_caller]
 fn class_loss(
     op: &'static str,
     input: &Tensor,
@@ -152,15 +194,18 @@ fn class_loss(
         input.shape(),
         target.shape()
     );
-    let weight = weight.map(|w| {
-        assert!(
-            **w.shape() == [c],
-            "{op}: weight must have shape [{c}] (one per class) for input of shape {:?}, got {:?}",
-            input.shape(),
-            w.shape()
-        );
-        w.detach().to_dtype(input.dtype())
-    });
+    let weight = match weight {
+        Some(w) => {
+            assert!(
+                **w.shape() == [c],
+                "{op}: weight must have shape [{c}] (one per class) for input of shape {:?}, got {:?}",
+                input.shape(),
+                w.shape()
+            );
+            Some(w.detach().to_dtype(input.dtype()))
+        }
+        None => None,
+    };
     let spec = ClassLoss {
         n,
         c,
@@ -186,10 +231,10 @@ fn class_loss(
         let _g = no_grad();
         match reduction {
             Reduction::None => (loss, mass, Reduced::None),
-            Reduction::Sum => (loss.sum(), mass, Reduced::Sum),
+            Reduction::Sum => (loss.sum(..), mass, Reduced::Sum),
             Reduction::Mean => {
-                let d = mass.sum();
-                (loss.sum() / &d, d, Reduced::Mean)
+                let d = mass.sum(..);
+                (loss.sum(..) / &d, d, Reduced::Mean)
             }
         }
     };
@@ -213,16 +258,17 @@ fn class_loss(
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let logp = Tensor::from_vec(vec![-0.5f32, -1.0, -2.0, -0.1], &[2, 2]);
-/// let y = Tensor::from_vec(vec![1i64, 0], &[2]);
+/// let logp = Tensor::tensor([[-0.5, -1.0], [-2.0, -0.1]]);
+/// let y = Tensor::tensor([1, 0]);
 /// assert_eq!(F::nll_loss(&logp, &y).item::<f32>(), 1.5);
 /// ```
 ///
 /// # Panics
 /// If `target` is not int64, its shape does not match `input`'s, or a target is out of
 /// `[0, C)` and is not the ignore index.
+#[track_caller]
 pub fn nll_loss(input: &Tensor, target: &Tensor) -> Tensor {
-    nll_loss_with(input, target, &NllLossOptions::default())
+    nll_loss_with(input, target, NllLossOptions::new())
 }
 
 /// [`nll_loss`] with class weights, an ignore index and a reduction, as PyTorch defines
@@ -230,18 +276,19 @@ pub fn nll_loss(input: &Tensor, target: &Tensor) -> Tensor {
 /// weights of the non-ignored targets.
 ///
 /// ```
-/// use firelight::{nn::functional::{self as F, NllLossOptions}, Tensor};
-/// let logp = Tensor::from_vec(vec![-0.5f32, -1.0, -2.0, -0.1], &[2, 2]);
-/// let y = Tensor::from_vec(vec![1i64, 0], &[2]);
-/// let w = Tensor::from_vec(vec![3.0f32, 1.0], &[2]);
-/// let opts = NllLossOptions { weight: Some(w), ..Default::default() };
-/// // (1 * 1.0 + 3 * 2.0) / (1 + 3)
-/// assert_eq!(F::nll_loss_with(&logp, &y, &opts).item::<f32>(), 1.75);
+/// use firelight::{nn::functional as F, Tensor};
+/// let logp = Tensor::tensor([[-0.5, -1.0], [-2.0, -0.1]]);
+/// let y = Tensor::tensor([1, 0]);
+/// let w = Tensor::tensor([3.0, 1.0]);
+/// // F.nll_loss(logp, y, weight=w): (1 * 1.0 + 3 * 2.0) / (1 + 3)
+/// let loss = F::nll_loss_with(&logp, &y, F::NllLossOptions::new().weight(&w));
+/// assert_eq!(loss.item::<f32>(), 1.75);
 /// ```
 ///
 /// # Panics
 /// As [`nll_loss`], and if the weight is not `[C]`.
-pub fn nll_loss_with(input: &Tensor, target: &Tensor, options: &NllLossOptions) -> Tensor {
+#[track_caller]
+pub fn nll_loss_with(input: &Tensor, target: &Tensor, options: NllLossOptions) -> Tensor {
     class_loss(
         "nll_loss",
         input,
@@ -260,16 +307,17 @@ pub fn nll_loss_with(input: &Tensor, target: &Tensor, options: &NllLossOptions) 
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![0.0f32, 0.0, 0.0, 0.0], &[1, 4]);
-/// let y = Tensor::from_vec(vec![2i64], &[1]);
+/// let x = Tensor::tensor([[0.0, 0.0, 0.0, 0.0]]);
+/// let y = Tensor::tensor([2]);
 /// let loss = F::cross_entropy(&x, &y);
 /// assert!((loss.item::<f32>() - 4f32.ln()).abs() < 1e-6);
 /// ```
 ///
 /// # Panics
 /// As [`nll_loss`].
+#[track_caller]
 pub fn cross_entropy(input: &Tensor, target: &Tensor) -> Tensor {
-    cross_entropy_with(input, target, &CrossEntropyOptions::default())
+    cross_entropy_with(input, target, CrossEntropyOptions::new())
 }
 
 /// [`cross_entropy`] with class weights, an ignore index, a reduction and label smoothing,
@@ -278,20 +326,18 @@ pub fn cross_entropy(input: &Tensor, target: &Tensor) -> Tensor {
 /// targets.
 ///
 /// ```
-/// use firelight::{nn::functional::{self as F, CrossEntropyOptions}, Tensor};
-/// let x = Tensor::from_vec(vec![0.0f32, 0.0], &[1, 2]);
-/// let y = Tensor::from_vec(vec![0i64], &[1]);
-/// let opts = CrossEntropyOptions { label_smoothing: 0.2, ..Default::default() };
-/// assert!((F::cross_entropy_with(&x, &y, &opts).item::<f32>() - 2f32.ln()).abs() < 1e-6);
+/// use firelight::{nn::functional as F, Tensor};
+/// let x = Tensor::tensor([[0.0, 0.0]]);
+/// let y = Tensor::tensor([0]);
+/// // F.cross_entropy(x, y, label_smoothing=0.2)
+/// let loss = F::cross_entropy_with(&x, &y, F::CrossEntropyOptions::new().label_smoothing(0.2));
+/// assert!((loss.item::<f32>() - 2f32.ln()).abs() < 1e-6);
 /// ```
 ///
 /// # Panics
 /// As [`nll_loss_with`], and if `label_smoothing` is outside `[0, 1]`.
-pub fn cross_entropy_with(
-    input: &Tensor,
-    target: &Tensor,
-    options: &CrossEntropyOptions,
-) -> Tensor {
+#[track_caller]
+pub fn cross_entropy_with(input: &Tensor, target: &Tensor, options: CrossEntropyOptions) -> Tensor {
     class_loss(
         "cross_entropy",
         input,
@@ -309,40 +355,30 @@ pub fn cross_entropy_with(
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
-/// let b = Tensor::from_vec(vec![0.0f32, 4.0], &[2]);
+/// let a = Tensor::tensor([1.0, 2.0]);
+/// let b = Tensor::tensor([0.0, 4.0]);
 /// assert_eq!(F::mse_loss(&a, &b).item::<f32>(), 2.5);
 /// ```
+#[track_caller]
 pub fn mse_loss(input: &Tensor, target: &Tensor) -> Tensor {
-    mse_loss_with(input, target, Reduction::Mean)
+    mse_loss_with(input, target, MseLossOptions::new())
 }
 
-/// [`mse_loss`] with a reduction.
+/// [`mse_loss`] with keyword arguments, like `F.mse_loss(a, b, reduction='none')`.
 ///
 /// ```
 /// use firelight::{nn::functional::{self as F, Reduction}, Tensor};
-/// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
-/// let b = Tensor::from_vec(vec![0.0f32, 4.0], &[2]);
-/// assert_eq!(F::mse_loss_with(&a, &b, Reduction::None).to_vec::<f32>(), vec![1.0, 4.0]);
+/// let a = Tensor::tensor([1.0, 2.0]);
+/// let b = Tensor::tensor([0.0, 4.0]);
+/// let none = F::MseLossOptions::new().reduction(Reduction::None);
+/// assert_eq!(F::mse_loss_with(&a, &b, none).to_vec::<f32>(), vec![1.0, 4.0]);
 /// ```
-pub fn mse_loss_with(input: &Tensor, target: &Tensor, reduction: Reduction) -> Tensor {
-    reduction.apply((input - target).pow(2))
-}
-
-/// Options of [`binary_cross_entropy_with_logits_with`], with PyTorch's defaults.
 ///
-/// ```
-/// use firelight::nn::functional::BceWithLogitsOptions;
-/// assert!(BceWithLogitsOptions::default().pos_weight.is_none());
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct BceWithLogitsOptions {
-    /// A weight per element (broadcast with the input).
-    pub weight: Option<Tensor>,
-    /// A weight of the positive term, per class (broadcast along the last dim).
-    pub pos_weight: Option<Tensor>,
-    /// How per-element losses are reduced (default mean).
-    pub reduction: Reduction,
+/// # Panics
+/// If the shapes do not broadcast.
+#[track_caller]
+pub fn mse_loss_with(input: &Tensor, target: &Tensor, options: MseLossOptions) -> Tensor {
+    options.reduction.apply((input - target).pow(2))
 }
 
 /// Binary cross-entropy of probabilities `sigmoid(input)` against `target` in `[0, 1]`,
@@ -350,40 +386,40 @@ pub struct BceWithLogitsOptions {
 ///
 /// ```
 /// use firelight::{nn::functional as F, Tensor};
-/// let x = Tensor::from_vec(vec![0.0f32, 200.0], &[2]);
-/// let y = Tensor::from_vec(vec![1.0f32, 1.0], &[2]);
+/// let x = Tensor::tensor([0.0, 200.0]);
+/// let y = Tensor::tensor([1.0, 1.0]);
 /// let l = F::binary_cross_entropy_with_logits(&x, &y).item::<f32>();
 /// assert!((l - 2f32.ln() / 2.0).abs() < 1e-6);
 /// ```
 ///
 /// # Panics
 /// If `target`'s shape differs from `input`'s.
+#[track_caller]
 pub fn binary_cross_entropy_with_logits(input: &Tensor, target: &Tensor) -> Tensor {
-    binary_cross_entropy_with_logits_with(input, target, &BceWithLogitsOptions::default())
+    binary_cross_entropy_with_logits_with(input, target, BceWithLogitsOptions::new())
 }
 
 /// [`binary_cross_entropy_with_logits`] with element weights, `pos_weight` and a
 /// reduction: `-w * (pos_weight * y * log sigmoid(x) + (1 - y) * log(1 - sigmoid(x)))`.
 ///
 /// ```
-/// use firelight::{nn::functional::{self as F, BceWithLogitsOptions, Reduction}, Tensor};
-/// let x = Tensor::from_vec(vec![0.0f32], &[1]);
-/// let y = Tensor::from_vec(vec![1.0f32], &[1]);
-/// let opts = BceWithLogitsOptions {
-///     pos_weight: Some(Tensor::from_vec(vec![3.0f32], &[1])),
-///     reduction: Reduction::Sum,
-///     ..Default::default()
-/// };
-/// let l = F::binary_cross_entropy_with_logits_with(&x, &y, &opts).item::<f32>();
+/// use firelight::{nn::functional::{self as F, Reduction}, Tensor};
+/// let x = Tensor::tensor([0.0]);
+/// let y = Tensor::tensor([1.0]);
+/// let opts = F::BceWithLogitsOptions::new()
+///     .pos_weight(&Tensor::tensor([3.0]))
+///     .reduction(Reduction::Sum);
+/// let l = F::binary_cross_entropy_with_logits_with(&x, &y, opts).item::<f32>();
 /// assert!((l - 3.0 * 2f32.ln()).abs() < 1e-6);
 /// ```
 ///
 /// # Panics
 /// As [`binary_cross_entropy_with_logits`].
+#[track_caller]
 pub fn binary_cross_entropy_with_logits_with(
     input: &Tensor,
     target: &Tensor,
-    options: &BceWithLogitsOptions,
+    options: BceWithLogitsOptions,
 ) -> Tensor {
     assert!(
         input.shape() == target.shape(),
@@ -418,6 +454,7 @@ pub fn binary_cross_entropy_with_logits_with(
 ///
 /// # Panics
 /// If the last dim of `x` is not `weight`'s second, or `bias` is not `[out]`.
+#[track_caller]
 pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
     assert!(
         weight.dim() == 2 && x.dim() >= 1 && x.shape()[x.dim() - 1] == weight.shape()[1],
