@@ -68,7 +68,9 @@ limit_args=()
 
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1) ($(nproc) CPUs)"
+    avx512=no
+    grep -qw avx512f /proc/cpuinfo 2>/dev/null && avx512=yes
+    echo "cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1) ($(nproc) CPUs, family $(lscpu | sed -n 's/^CPU family:[[:space:]]*//p' | head -1) model $(lscpu | sed -n 's/^Model:[[:space:]]*//p' | head -1), avx512f: $avx512)"
     echo "rustc: $(rustc --version)"
     echo "python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0])'), torch $("$PYTHON" -c 'import torch; print(torch.__version__)')"
     echo "threads: $threads   rounds: $rounds   bench epochs: $epochs${limit:+   limit: $limit (smoke run)}"
