@@ -202,8 +202,8 @@ fn print_report(r: &Report) {
     println!("threads: {}   epochs: {}", r.threads, r.epochs);
     println!();
     println!(
-        "{:<9} {:>9} {:>12} {:>14} {:>9} {:>13}",
-        "model", "train n", "epoch 1 s", "later epochs s", "valid n", "valid pass s"
+        "{:<9} {:>9} {:>13} {:>15} {:>9} {:>13}",
+        "model", "train n", "1st epoch s", "mean later s", "valid n", "valid pass s"
     );
     for m in &r.models {
         let later = match m.train_epoch_later_s {
@@ -211,7 +211,7 @@ fn print_report(r: &Report) {
             None => "-".to_string(),
         };
         println!(
-            "{:<9} {:>9} {:>12.3} {:>14} {:>9} {:>13.3}",
+            "{:<9} {:>9} {:>13.3} {:>15} {:>9} {:>13.3}",
             m.model, m.train_examples, m.train_epoch_s, later, m.valid_examples, m.valid_pass_s
         );
     }
