@@ -226,4 +226,10 @@ pub struct BenchArgs {
     /// Train and validate on only the first N examples (times are then per N, not per epoch).
     #[arg(long, value_name = "N", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
+    /// Training epochs per model: the first is reported alone, the later ones as their mean.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub epochs: u32,
+    /// CPU threads (like torch.set_num_threads); default one per core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
 }

@@ -536,9 +536,19 @@ fn bench_reports_every_workload() {
         s(&data),
         "--limit",
         "128",
+        "--epochs",
+        "2",
+        "--threads",
+        "1",
         "--json",
     ]))
     .unwrap();
+    assert_eq!(report["threads"], 1);
+    assert_eq!(report["epochs"], 2);
+    for m in report["models"].as_array().unwrap() {
+        assert!(m["train_epoch_s"].as_f64().unwrap() > 0.0, "{m}");
+        assert!(m["train_epoch_later_s"].as_f64().unwrap() > 0.0, "{m}");
+    }
     let models: Vec<&str> = report["models"]
         .as_array()
         .unwrap()
@@ -547,6 +557,8 @@ fn bench_reports_every_workload() {
         .collect();
     assert_eq!(models, ["logistic", "mlp", "cnn"]);
     assert!(report["cnn_inference_images_per_s"].as_f64().unwrap() > 0.0);
+    assert!(report["cnn_latency_batch1_ms"].as_f64().unwrap() > 0.0);
+    assert!(report["cnn_latency_batch64_ms"].as_f64().unwrap() > 0.0);
     assert!(report["ops"].as_array().unwrap().len() >= 5);
 }
 
