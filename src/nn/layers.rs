@@ -25,6 +25,14 @@ impl Linear {
     pub fn new(in_features: usize, out_features: usize) -> Linear {
         let weight = Tensor::zeros(&[out_features, in_features]);
         init::kaiming_uniform_(&weight, 5f64.sqrt(), init::FanMode::FanIn);
+        Linear {
+            weight: Parameter::new(weight),
+            bias: Some(Linear::default_bias(in_features, out_features)),
+        }
+    }
+
+    /// PyTorch's bias initialisation: uniform in ±1/sqrt(in_features).
+    fn default_bias(in_features: usize, out_features: usize) -> Parameter {
         let bias = Tensor::zeros(&[out_features]);
         let bound = if in_features > 0 {
             1.0 / (in_features as f64).sqrt()
@@ -32,10 +40,7 @@ impl Linear {
             0.0
         };
         init::uniform_(&bias, -bound, bound);
-        Linear {
-            weight: Parameter::new(weight),
-            bias: Some(Parameter::new(bias)),
-        }
+        Parameter::new(bias)
     }
 
     /// With or without the bias, PyTorch's `bias=` keyword (default true).
@@ -49,7 +54,7 @@ impl Linear {
             self.bias = None;
         } else if self.bias.is_none() {
             let (out_f, in_f) = (self.weight.shape()[0], self.weight.shape()[1]);
-            self.bias = Linear::new(in_f, out_f).bias;
+            self.bias = Some(Linear::default_bias(in_f, out_f));
         }
         self
     }
